@@ -1,0 +1,53 @@
+# The two commands a new user needs are `make demo` and `make test`; both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+
+.PHONY: help install demo test test-unit lint format up bench clean
+
+help:
+	@echo "make demo   run the tutorial's ingestion end to end on the local stack"
+	@echo "make test   lint, type-check and run every test (unit, integration, conformance)"
+	@echo "make up     start the local stack in the foreground (Azurite, emulators, local Functions host)"
+	@echo "make lint   ruff and mypy only"
+	@echo "make bench  print benchmark figures"
+
+$(STAMP_PY): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP_PY) $(STAMP_NODE)
+
+lint: $(STAMP_PY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP_PY)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install lint
+	$(BIN)/python -m pytest
+
+test-unit: $(STAMP_PY)
+	$(BIN)/python -m pytest tests/unit
+
+demo: install
+	$(BIN)/python -m local.demo
+
+up: install
+	$(BIN)/python -m local.stack
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,10 @@
+"""The Function App: one FunctionApp, one Blueprint per trigger family in functions/."""
+
+import azure.functions as func
+
+from functions import health
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+for blueprint in (health.bp,):
+    app.register_functions(blueprint)

@@ -1,0 +1,50 @@
+"""Mapping of service results and errors onto azure.functions HTTP responses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import azure.functions as func
+
+from shared.problems import PROBLEM_CONTENT_TYPE, ApiError, InvalidRequest
+
+
+def json_response(
+    body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        headers=headers,
+        mimetype="application/json",
+        charset="utf-8",
+    )
+
+
+def problem_response(error: ApiError, req: func.HttpRequest) -> func.HttpResponse:
+    problem = error.to_problem(instance=_path_of(req.url))
+    return func.HttpResponse(
+        json.dumps(problem.to_dict(), separators=(",", ":")),
+        status_code=problem.status,
+        headers={"Content-Type": PROBLEM_CONTENT_TYPE},
+    )
+
+
+def json_body(req: func.HttpRequest) -> Any:
+    """The request's JSON body, or InvalidRequest naming the body as the field at fault."""
+    raw = req.get_body()
+    if not raw:
+        raise InvalidRequest("the request body is empty; a JSON object is expected", field="body")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("the request body is not valid JSON", field="body") from None
+
+
+def _path_of(url: str) -> str:
+    # The instance is the path only: query strings may carry function keys.
+    without_query = url.split("?", 1)[0]
+    if "://" in without_query:
+        without_query = "/" + without_query.split("://", 1)[1].split("/", 1)[-1]
+    return without_query

@@ -1,0 +1,81 @@
+"""Health report: is the configuration complete and does each dependency answer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.settings import Settings, SettingsError
+from shared.storage import queue_service, table_service
+
+# A probe returns a short human detail on success and raises on failure.
+Probe = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.ok else "unhealthy",
+            "checks": {
+                c.name: {"ok": c.ok, "detail": c.detail, "durationMs": round(c.duration_ms, 1)}
+                for c in self.checks
+            },
+        }
+
+
+def run_probes(probes: Mapping[str, Probe]) -> HealthReport:
+    results = []
+    for name, probe in probes.items():
+        started = time.perf_counter()
+        try:
+            detail, ok = probe(), True
+        except Exception as exc:  # noqa: BLE001 - a failing probe is reported, not raised
+            detail, ok = _describe(exc), False
+        results.append(CheckResult(name, ok, detail, (time.perf_counter() - started) * 1000))
+    return HealthReport(tuple(results))
+
+
+def _describe(exc: Exception) -> str:
+    # Only the type and the first line: storage errors can echo request URLs, never secrets,
+    # but a one-line reason is all a health check needs.
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first_line}"[:300]
+
+
+def service_probes(load_settings: Callable[[], Settings]) -> dict[str, Probe]:
+    """The probes of the deployed service: configuration, then the storage account."""
+
+    def configuration() -> str:
+        settings = load_settings()
+        return (
+            f"GeoCatalog {settings.geocatalog.url} (api-version {settings.geocatalog.api_version})"
+        )
+
+    def storage() -> str:
+        settings = load_settings()
+        queues = queue_service(settings.storage)
+        queues.get_service_properties(timeout=5)
+        table_service(settings.storage).get_service_properties(timeout=5)
+        return "queues and tables answer"
+
+    return {"configuration": configuration, "storage": storage}
+
+
+__all__ = ["HealthReport", "Probe", "SettingsError", "run_probes", "service_probes"]

@@ -1,0 +1,116 @@
+"""RFC 9457 problem details: the one shape every HTTP error of the service takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+_TYPE_BASE = "urn:geocatalog-ingest:problem:"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid field, named by its dotted path in the request body (e.g. `source.bbox`)."""
+
+    field: str
+    detail: str
+
+
+class ApiError(Exception):
+    """An error the HTTP layer turns into problem JSON; `slug` becomes the problem `type`."""
+
+    status: int = 400
+    title: str = "Bad request"
+    slug: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: tuple[FieldError, ...] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.errors = errors or ((FieldError(field, detail),) if field else ())
+        self.extra = dict(extra or {})
+
+    def to_problem(self, instance: str | None = None) -> Problem:
+        return Problem(
+            status=self.status,
+            title=self.title,
+            detail=self.detail,
+            type=_TYPE_BASE + self.slug,
+            instance=instance,
+            errors=self.errors,
+            extra=self.extra,
+        )
+
+
+class InvalidRequest(ApiError):
+    status = 400
+    title = "Invalid request"
+    slug = "invalid-request"
+
+
+class NotFound(ApiError):
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class Conflict(ApiError):
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    title = "Payload too large"
+    slug = "payload-too-large"
+
+
+class UpstreamRefused(ApiError):
+    """A dependency (GeoCatalog, a source) refused the request; its own code is in `extra`."""
+
+    status = 502
+    title = "Upstream service refused the request"
+    slug = "upstream-refused"
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    title = "Service unavailable"
+    slug = "service-unavailable"
+
+
+@dataclass(frozen=True)
+class Problem:
+    status: int
+    title: str
+    detail: str
+    type: str = "about:blank"
+    instance: str | None = None
+    errors: tuple[FieldError, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.instance:
+            body["instance"] = self.instance
+        if self.errors:
+            # `field` names the first offending field so simple clients need not walk `errors`.
+            body["field"] = self.errors[0].field
+            body["errors"] = [{"field": e.field, "detail": e.detail} for e in self.errors]
+        for key, value in self.extra.items():
+            body.setdefault(key, value)
+        return body
