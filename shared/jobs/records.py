@@ -1,0 +1,84 @@
+"""Job and item records as the rest of the service sees them (the store maps them to Table rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.jobs.states import ItemState, JobState
+
+
+@dataclass(frozen=True)
+class ItemError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    collection: str
+    mode: str
+    source: dict[str, Any]
+    drop_assets: tuple[str, ...]
+    dry_run: bool
+    created_at: datetime
+    updated_at: datetime
+    create_collection: dict[str, Any] | None = None
+    planning_done: bool = False
+    planned_pages: int = 0
+    canceled: bool = False
+    plan_error: ItemError | None = None
+    # The last state written by settle(); reads derive the live state from the counts.
+    settled_state: JobState | None = None
+    completed_at: datetime | None = None
+    # Per asset container: how its ingestion source was handled during planning.
+    containers: dict[str, str] = field(default_factory=dict)
+    # The body of a dead-lettered plan message, kept so that retry can redrive it.
+    dead_plan_message: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    job_id: str
+    item_id: str
+    state: ItemState
+    attempts: int = 0
+    checks: int = 0
+    operation_id: str | None = None
+    error: ItemError | None = None
+    # The prepared item JSON when small enough for a Table property, else a blob reference.
+    payload: str | None = None
+    payload_ref: str | None = None
+    containers: tuple[str, ...] = ()
+    claim: str | None = None
+    claimed_at: datetime | None = None
+    # Set once a credential failure made the service renew the container's SAS and re-post.
+    renewed: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item the planner registers: pending with a payload, or invalid with the reason."""
+
+    item_id: str
+    state: ItemState
+    payload: str | None = None
+    payload_ref: str | None = None
+    containers: tuple[str, ...] = ()
+    error: ItemError | None = None
+
+
+@dataclass(frozen=True)
+class JobView:
+    job: JobRecord
+    state: JobState
+    counts: dict[ItemState, int]
+    errors: tuple[tuple[str, ItemError], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
