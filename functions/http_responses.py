@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
 
-from shared.problems import PROBLEM_CONTENT_TYPE, ApiError, InvalidRequest
+from shared.problems import (
+    PROBLEM_CONTENT_TYPE,
+    ApiError,
+    InternalError,
+    InvalidRequest,
+    ServiceUnavailable,
+)
+from shared.settings import SettingsError
+
+logger = logging.getLogger(__name__)
 
 
 def json_response(
@@ -48,3 +59,23 @@ def _path_of(url: str) -> str:
     if "://" in without_query:
         without_query = "/" + without_query.split("://", 1)[1].split("/", 1)[-1]
     return without_query
+
+
+def handle_api(req: func.HttpRequest, call: Callable[[], func.HttpResponse]) -> func.HttpResponse:
+    """Run one API call; every failure leaves as problem JSON, and is logged once, here."""
+    try:
+        return call()
+    except ApiError as error:
+        return problem_response(error, req)
+    except SettingsError as error:
+        logger.error("misconfigured: %s", error)
+        return problem_response(ServiceUnavailable(f"the service is misconfigured: {error}"), req)
+    except Exception:
+        logger.exception("unhandled error in %s %s", req.method, _path_of(req.url))
+        return problem_response(InternalError("an unexpected error occurred"), req)
+
+
+def base_url(req: func.HttpRequest) -> str:
+    """scheme://host[:port] of the request, for absolute links in responses."""
+    scheme, rest = req.url.split("://", 1)
+    return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -12,6 +12,10 @@ from azure.storage.blob import ContainerClient
 MAX_INLINE_CHARS = 30_000
 
 
+def request_ref(job_id: str) -> str:
+    return f"jobs/{job_id}/request.json"
+
+
 class PayloadStore:
     def __init__(self, container: ContainerClient) -> None:
         self._container = container
@@ -27,8 +31,10 @@ class PayloadStore:
         self._put(name, text)
         return name
 
-    def put_request_items(self, job_id: str, text: str) -> str:
-        name = f"jobs/{job_id}/request-items.json"
+    def put_request(self, job_id: str, text: str) -> str:
+        """The validated request body: the plan step re-reads its source from here (the job
+        row keeps only a redacted description)."""
+        name = request_ref(job_id)
         self._put(name, text)
         return name
 

@@ -68,6 +68,14 @@ class Conflict(ApiError):
     slug = "conflict"
 
 
+class Unprocessable(ApiError):
+    """Well-formed, but it refers to something that does not exist or cannot be used."""
+
+    status = 422
+    title = "Unprocessable request"
+    slug = "unprocessable-request"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     title = "Payload too large"
@@ -80,6 +88,12 @@ class UpstreamRefused(ApiError):
     status = 502
     title = "Upstream service refused the request"
     slug = "upstream-refused"
+
+
+class InternalError(ApiError):
+    status = 500
+    title = "Internal error"
+    slug = "internal-error"
 
 
 class ServiceUnavailable(ApiError):

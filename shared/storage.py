@@ -9,9 +9,9 @@ from azure.data.tables import TableClient, TableServiceClient
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from azure.storage.queue import (
-    TextBase64DecodePolicy,
     QueueClient,
     QueueServiceClient,
+    TextBase64DecodePolicy,
     TextBase64EncodePolicy,
 )
 

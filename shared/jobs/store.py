@@ -64,6 +64,7 @@ class ItemUpdate:
     clear_error: bool = False
     add_attempt: bool = False
     undo_attempt: bool = False
+    reset_attempts: bool = False
     checks: int | None = None
     claim: str | None = None
     clear_claim: bool = False
@@ -173,6 +174,15 @@ class JobStore:
             for state, prop in _STATE_PROPS.items():
                 totals[state] += int(row.get(prop, 0) or 0)
         return totals
+
+    def last_progress(self, job_id: str) -> datetime | None:
+        """When any item of the job last changed state (the newest counter-shard write)."""
+        stamps = [
+            row.metadata.get("timestamp")
+            for row in self._range(job_id, keys.COUNT_PREFIX)
+            if row.metadata.get("timestamp") is not None
+        ]
+        return max(stamps) if stamps else None
 
     def first_errors(self, job_id: str, limit: int = 10) -> tuple[tuple[str, ItemError], ...]:
         rows = self._table.query_entities(
@@ -288,7 +298,7 @@ class JobStore:
             for item in chunk:
                 deltas[item.state] = deltas.get(item.state, 0) + 1
                 ops.append(("create", self._new_item_entity(job_id, item)))
-                if item.error is not None:
+                if item.error is not None and item.state in ERROR_STATES:
                     ops.append(("upsert", self._error_entity(job_id, item.item_id, item.error)))
             ops.append(_shard_update(shard_row, deltas))
             try:
@@ -328,7 +338,7 @@ class JobStore:
         for attempt in range(_MAX_CONFLICT_RETRIES):
             shard_row = self._shard_row(job_id, shard)
             ops: list[Any] = [("create", self._new_item_entity(job_id, item))]
-            if item.error is not None:
+            if item.error is not None and item.state in ERROR_STATES:
                 ops.append(("upsert", self._error_entity(job_id, item.item_id, item.error)))
             ops.append(_shard_update(shard_row, {item.state: 1}))
             try:
@@ -524,6 +534,8 @@ class JobStore:
             patch["Attempts"] = attempts + 1
         elif change.undo_attempt:
             patch["Attempts"] = max(0, attempts - 1)
+        elif change.reset_attempts:
+            patch["Attempts"] = 0
         if change.checks is not None:
             patch["Checks"] = change.checks
         if change.operation_id is not None:

@@ -1,0 +1,102 @@
+"""GET /api/jobs/{jobId}, GET .../items, POST .../retry, POST .../cancel."""
+
+from __future__ import annotations
+
+import re
+
+import azure.functions as func
+
+from functions.http_responses import base_url, handle_api, json_response
+from shared.pipeline.control import cancel_job, retry_job
+from shared.pipeline.views import (
+    decode_cursor,
+    encode_cursor,
+    item_json,
+    job_json,
+    parse_limit,
+    parse_state,
+)
+from shared.problems import NotFound
+from shared.runtime import runtime
+
+bp = func.Blueprint()
+
+_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _job_id(req: func.HttpRequest) -> str:
+    job_id = req.route_params.get("jobId", "")
+    if not _JOB_ID.match(job_id):
+        raise NotFound(f"no job {job_id[:64]}", field="jobId")
+    return job_id
+
+
+def _status_url(req: func.HttpRequest, job_id: str) -> str:
+    return f"{base_url(req)}/api/jobs/{job_id}"
+
+
+@bp.function_name("get_job")
+@bp.route(route="jobs/{jobId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def get_job(req: func.HttpRequest) -> func.HttpResponse:
+    def call() -> func.HttpResponse:
+        job_id = _job_id(req)
+        view = runtime().pipeline.store.view(job_id)
+        if view is None:
+            raise NotFound(f"no job {job_id}", field="jobId")
+        return json_response(job_json(view, status_url=_status_url(req, job_id)))
+
+    return handle_api(req, call)
+
+
+@bp.function_name("list_job_items")
+@bp.route(route="jobs/{jobId}/items", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def list_job_items(req: func.HttpRequest) -> func.HttpResponse:
+    def call() -> func.HttpResponse:
+        job_id = _job_id(req)
+        state = parse_state(req.params.get("state"))
+        limit = parse_limit(req.params.get("limit"))
+        continuation = decode_cursor(req.params.get("cursor"))
+        store = runtime().pipeline.store
+        if store.get_job(job_id) is None:
+            raise NotFound(f"no job {job_id}", field="jobId")
+        page = store.list_items(job_id, state=state, limit=limit, continuation=continuation)
+        return json_response(
+            {
+                "jobId": job_id,
+                "items": [item_json(item) for item in page.items],
+                "nextCursor": encode_cursor(page.continuation),
+            }
+        )
+
+    return handle_api(req, call)
+
+
+@bp.function_name("retry_job")
+@bp.route(route="jobs/{jobId}/retry", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+def retry(req: func.HttpRequest) -> func.HttpResponse:
+    def call() -> func.HttpResponse:
+        job_id = _job_id(req)
+        result = retry_job(job_id, runtime().pipeline)
+        return json_response(
+            {
+                "jobId": job_id,
+                "reposted": result.reposted,
+                "rechecked": result.rechecked,
+                "planningRedriven": result.planning_redriven,
+                "statusUrl": _status_url(req, job_id),
+            },
+            status=202 if result.anything else 200,
+        )
+
+    return handle_api(req, call)
+
+
+@bp.function_name("cancel_job")
+@bp.route(route="jobs/{jobId}/cancel", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+def cancel(req: func.HttpRequest) -> func.HttpResponse:
+    def call() -> func.HttpResponse:
+        job_id = _job_id(req)
+        view = cancel_job(job_id, runtime().pipeline)
+        return json_response(job_json(view, status_url=_status_url(req, job_id)), status=202)
+
+    return handle_api(req, call)

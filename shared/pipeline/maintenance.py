@@ -1,0 +1,74 @@
+"""Timer-driven maintenance: renew expiring SAS ingestion sources; revive stalled jobs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.ingestion_sources import SourceOutcome
+from shared.jobs.states import ItemState
+from shared.messages import ItemsMessage, StatusEntry, StatusMessage
+from shared.pipeline.deps import PipelineDeps
+
+logger = logging.getLogger(__name__)
+
+# A message can be delayed by throttling for at most a few minutes and a status check for at most
+# status_max_delay; an open item untouched for longer than this has lost its message.
+DEFAULT_STALLED_AFTER = timedelta(minutes=20)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    jobs_checked: int
+    jobs_settled: int
+    items_reposted: int
+    items_rechecked: int
+
+
+def refresh_sources(deps: PipelineDeps, *, timer_interval: timedelta) -> list[SourceOutcome]:
+    """Renew sources that would otherwise drop below the renewal margin before the next run."""
+    margin = timedelta(minutes=deps.settings.pipeline.sas_renew_before_minutes) + timer_interval
+    return deps.sources.refresh_expiring(within=margin)
+
+
+def sweep_stalled(
+    deps: PipelineDeps, *, stalled_after: timedelta = DEFAULT_STALLED_AFTER
+) -> SweepReport:
+    store = deps.store
+    now = deps.clock()
+    checked = settled = reposted = rechecked = 0
+    for job_id in store.active_jobs():
+        checked += 1
+        view = store.settle(job_id)
+        if view is None or view.job.completed_at is not None:
+            settled += 1
+            continue
+        last = store.last_progress(job_id)
+        if last is not None and now - last < stalled_after:
+            continue
+        for state in (ItemState.PENDING, ItemState.SUBMITTING, ItemState.SUBMITTED):
+            continuation = None
+            while True:
+                page = store.list_items(job_id, state=state, limit=500, continuation=continuation)
+                for item in page.items:
+                    if item.updated_at is not None and now - item.updated_at < stalled_after:
+                        continue
+                    if state is ItemState.SUBMITTED and item.operation_id:
+                        entry = StatusEntry(item.item_id, item.operation_id)
+                        deps.queues.send(StatusMessage(job_id, (entry,)))
+                        rechecked += 1
+                    else:
+                        deps.queues.send(ItemsMessage(job_id, (item.item_id,)))
+                        reposted += 1
+                continuation = page.continuation
+                if continuation is None:
+                    break
+    if reposted or rechecked:
+        logger.warning(
+            "sweep revived %s stalled items (%s re-posted, %s re-checked)",
+            reposted + rechecked,
+            reposted,
+            rechecked,
+        )
+    return SweepReport(checked, settled, reposted, rechecked)

@@ -1,0 +1,210 @@
+"""[ingest-plan]: read one page of the source per message, register its items, fan them out.
+
+Each message reads exactly one page and hands the rest of the source on as a continuation
+message, so a search of any size never holds a worker for long, and a failure costs one page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from shared.geocatalog.errors import GeoCatalogError, ThrottledError, TransientError
+from shared.ingest_request import IngestRequest, InlineItemsSource, parse_ingest_request
+from shared.ingestion_sources import SourceStatus
+from shared.item_prep import InvalidItem, PreparedItem, prepare_item
+from shared.jobs.records import ItemError, JobRecord, NewItem
+from shared.jobs.states import ItemState
+from shared.messages import ItemsMessage, PlanMessage
+from shared.payloads import MAX_INLINE_CHARS, request_ref
+from shared.pipeline.backoff import throttle_delay
+from shared.pipeline.deps import PipelineDeps
+from shared.problems import ApiError
+from shared.sources import open_source
+from shared.sources.base import SourcePage
+from shared.sources.errors import SourceInvalid, SourceThrottled, SourceUnavailable
+
+logger = logging.getLogger(__name__)
+
+_SEND_WORKERS = 8
+
+
+def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
+    store = deps.store
+    job = store.get_job(message.job_id)
+    if job is None:
+        logger.warning("plan message for unknown job %s dropped", message.job_id)
+        return
+    if store.is_page_done(job.job_id, message.page):
+        logger.info("plan page %s of job %s was done already", message.page, job.job_id)
+        return
+    if job.canceled or job.planning_done:
+        return
+    try:
+        request = _load_request(job, deps)
+    except ApiError as exc:
+        _fail_planning(job, ItemError("RequestNoLongerValid", exc.detail), deps)
+        return
+    if message.page == 0 and request.create_collection and not job.dry_run:
+        try:
+            deps.ensure_collection(job.collection, request.create_collection.template_url)
+        except ThrottledError as exc:
+            _requeue(message, exc.retry_after, deps)
+            return
+        except TransientError:
+            raise
+        except (ApiError, GeoCatalogError) as exc:
+            _fail_planning(job, ItemError("CollectionBootstrapFailed", str(exc)), deps)
+            return
+    limit = deps.settings.pipeline.source_page_size
+    max_items = getattr(request.source, "max_items", None)
+    if max_items is not None:
+        limit = min(limit, max_items - message.planned)
+    if limit <= 0:
+        _finish_planning(job, message.page, deps)
+        return
+    try:
+        page = _read_page(request, message, limit, deps)
+    except SourceThrottled as exc:
+        _requeue(message, exc.retry_after, deps)
+        return
+    except SourceUnavailable:
+        # The host retries, and after maxDequeueCount the poison handler records the job's
+        # planning as failed with the message kept for /retry.
+        raise
+    except SourceInvalid as exc:
+        _fail_planning(job, ItemError("SourceInvalid", str(exc)), deps)
+        return
+    except ValueError as exc:
+        _fail_planning(job, ItemError("InvalidCursor", str(exc)), deps)
+        return
+
+    prepared = [
+        prepare_item(raw, collection=job.collection, drop_assets=job.drop_assets)
+        for raw in page.items
+    ]
+    containers = sorted({c for p in prepared if isinstance(p, PreparedItem) for c in p.containers})
+    try:
+        source_status = {
+            c: deps.sources.ensure(c, dry_run=job.dry_run).status.value for c in containers
+        }
+    except ThrottledError as exc:
+        _requeue(message, exc.retry_after, deps)
+        return
+    new_items = [_new_item(p, i, message.page, job, deps) for i, p in enumerate(prepared)]
+    result = deps.store.register_items(job.job_id, new_items)
+    _send_items(job.job_id, result.pending_ids, deps)
+
+    planned = message.planned + len(page.items)
+    more = page.next_cursor is not None and (max_items is None or planned < max_items)
+    if more:
+        deps.queues.send(
+            PlanMessage(job.job_id, page=message.page + 1, cursor=page.next_cursor, planned=planned)
+        )
+
+    def record(j: JobRecord) -> JobRecord:
+        merged = {**j.containers, **source_status}
+        return replace(
+            j,
+            planned_pages=max(j.planned_pages, message.page + 1),
+            containers=merged,
+            planning_done=j.planning_done or not more,
+        )
+
+    deps.store.update_job(job.job_id, record)
+    deps.store.mark_page_done(job.job_id, message.page)
+    unserved = [c for c, s in source_status.items() if s == SourceStatus.NO_PROVIDER.value]
+    logger.info(
+        "job %s page %s: %s items read, %s registered, %s containers (%s without SAS provider)",
+        job.job_id,
+        message.page,
+        len(page.items),
+        result.registered,
+        len(containers),
+        len(unserved),
+        extra={"jobId": job.job_id, "page": message.page},
+    )
+    if not more:
+        deps.store.settle(job.job_id)
+
+
+def _load_request(job: JobRecord, deps: PipelineDeps) -> IngestRequest:
+    body = json.loads(deps.payloads.get(request_ref(job.job_id)))
+    return parse_ingest_request(body, deps.settings)
+
+
+def _read_page(
+    request: IngestRequest, message: PlanMessage, limit: int, deps: PipelineDeps
+) -> SourcePage:
+    source = request.source
+    inline = (lambda: source.items) if isinstance(source, InlineItemsSource) else None
+    reader = open_source(source, session=deps.http, settings=deps.settings, inline_items=inline)
+    return reader.read_page(message.cursor, limit)
+
+
+def _new_item(
+    prepared: PreparedItem | InvalidItem, index: int, page: int, job: JobRecord, deps: PipelineDeps
+) -> NewItem:
+    if isinstance(prepared, InvalidItem):
+        # An unreadable entry may have no id at all; name it by its place in the source.
+        item_id = prepared.item_id or f"(page {page} entry {index})"
+        return NewItem(item_id, ItemState.INVALID, error=ItemError(prepared.code, prepared.message))
+    containers = tuple(sorted(prepared.containers))
+    if job.dry_run:
+        return NewItem(
+            prepared.item_id,
+            ItemState.SKIPPED,
+            containers=containers,
+            error=ItemError("DryRun", "validated and planned; not posted (dry run)"),
+        )
+    text = json.dumps(prepared.item, separators=(",", ":"), ensure_ascii=False)
+    if len(text) <= MAX_INLINE_CHARS:
+        return NewItem(prepared.item_id, ItemState.PENDING, payload=text, containers=containers)
+    ref = deps.payloads.put_item(job.job_id, prepared.item_id, text)
+    return NewItem(prepared.item_id, ItemState.PENDING, payload_ref=ref, containers=containers)
+
+
+def _send_items(job_id: str, item_ids: tuple[str, ...], deps: PipelineDeps) -> None:
+    messages = [ItemsMessage(job_id, (item_id,)) for item_id in item_ids]
+    if len(messages) <= 1:
+        for m in messages:
+            deps.queues.send(m)
+        return
+    with ThreadPoolExecutor(max_workers=min(_SEND_WORKERS, len(messages))) as pool:
+        list(pool.map(deps.queues.send, messages))
+
+
+def _requeue(message: PlanMessage, retry_after: float | None, deps: PipelineDeps) -> None:
+    delay = throttle_delay(
+        retry_after,
+        message.throttled,
+        cap=deps.settings.pipeline.throttle_max_delay_seconds,
+        rng=deps.rng,
+    )
+    deps.queues.send(replace(message, throttled=message.throttled + 1), delay_seconds=delay)
+    logger.info(
+        "plan page %s of job %s throttled; again in %.0f s",
+        message.page,
+        message.job_id,
+        delay,
+        extra={"jobId": message.job_id},
+    )
+
+
+def _fail_planning(job: JobRecord, error: ItemError, deps: PipelineDeps) -> None:
+    logger.warning(
+        "planning of job %s failed: %s",
+        job.job_id,
+        error.code,
+        extra={"jobId": job.job_id, "code": error.code},
+    )
+    deps.store.update_job(job.job_id, lambda j: replace(j, plan_error=error, planning_done=True))
+    deps.store.settle(job.job_id)
+
+
+def _finish_planning(job: JobRecord, page: int, deps: PipelineDeps) -> None:
+    deps.store.update_job(job.job_id, lambda j: replace(j, planning_done=True))
+    deps.store.mark_page_done(job.job_id, page)
+    deps.store.settle(job.job_id)

@@ -1,0 +1,104 @@
+"""POST /api/ingest: validate, record the job, enqueue its first plan message; nothing else.
+
+Planning (paging through a search that may match 100,000 items) happens on the queue, so the
+request answers in well under a second whatever the size of the source.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+
+from shared.geocatalog.errors import (
+    GeoCatalogError,
+    NotFoundError,
+    ThrottledError,
+    TransientError,
+)
+from shared.ingest_request import IngestRequest, parse_ingest_request
+from shared.jobs.records import JobRecord
+from shared.messages import PlanMessage
+from shared.pipeline.deps import PipelineDeps
+from shared.problems import ServiceUnavailable, Unprocessable, UpstreamRefused
+from shared.sources.urls import redact_url
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SubmittedJob:
+    job_id: str
+    request: IngestRequest
+
+
+def submit_job(body: object, deps: PipelineDeps) -> SubmittedJob:
+    request = parse_ingest_request(body, deps.settings)
+    _check_target_collection(request, deps)
+    job_id = uuid.uuid4().hex
+    now = deps.clock()
+    record = JobRecord(
+        job_id=job_id,
+        collection=request.collection,
+        mode=request.mode.value,
+        source=request.source.to_record(),
+        drop_assets=request.drop_assets,
+        dry_run=request.dry_run,
+        created_at=now,
+        updated_at=now,
+        create_collection=(
+            {"templateUrl": redact_url(request.create_collection.template_url)}
+            if request.create_collection
+            else None
+        ),
+    )
+    # Order matters for "nothing half-created": the request blob first (harmless alone), then
+    # the job, then the message that starts it; a failure undoes what was written.
+    deps.payloads.put_request(job_id, json.dumps(body, separators=(",", ":")))
+    try:
+        deps.store.create_job(record)
+        deps.queues.send(PlanMessage(job_id))
+    except Exception:
+        logger.exception("could not start job %s; undoing it", job_id, extra={"jobId": job_id})
+        _undo(job_id, deps)
+        raise ServiceUnavailable("the job could not be queued; nothing was created") from None
+    logger.info(
+        "job %s accepted for collection %s from a %s source",
+        job_id,
+        request.collection,
+        request.source.type,
+        extra={"jobId": job_id, "collectionId": request.collection},
+    )
+    return SubmittedJob(job_id, request)
+
+
+def _check_target_collection(request: IngestRequest, deps: PipelineDeps) -> None:
+    if request.create_collection is not None:
+        return
+    try:
+        deps.catalog.get_collection(request.collection)
+    except NotFoundError:
+        raise Unprocessable(
+            f"collection '{request.collection}' does not exist in the GeoCatalog; create it "
+            "first (POST /api/collections) or pass createCollection",
+            field="collection",
+        ) from None
+    except (ThrottledError, TransientError) as exc:
+        extra = {"retryAfter": exc.retry_after} if exc.retry_after else {}
+        raise ServiceUnavailable(
+            "the GeoCatalog did not answer; try again later", extra=extra
+        ) from None
+    except GeoCatalogError as exc:
+        raise UpstreamRefused(
+            f"the GeoCatalog refused to read collection '{request.collection}': {exc.message}",
+            extra={"geocatalogCode": exc.code, "geocatalogStatus": exc.status},
+        ) from None
+
+
+def _undo(job_id: str, deps: PipelineDeps) -> None:
+    for step in (deps.store.delete_job, deps.payloads.delete_job):
+        try:
+            step(job_id)
+        except Exception:  # noqa: BLE001 - best effort; the original failure is what we report
+            logger.warning("could not undo part of job %s", job_id, extra={"jobId": job_id})

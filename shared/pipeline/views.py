@@ -1,0 +1,104 @@
+"""The JSON shapes of GET /api/jobs/{id} and GET /api/jobs/{id}/items (camelCase throughout)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from shared.jobs.records import ItemRecord, JobView
+from shared.jobs.states import ItemState
+from shared.problems import InvalidRequest
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def job_json(view: JobView, *, status_url: str) -> dict[str, Any]:
+    job = view.job
+    counts: dict[str, int] = {"total": view.total}
+    counts.update({state.value: view.counts.get(state, 0) for state in ItemState})
+    body: dict[str, Any] = {
+        "jobId": job.job_id,
+        "state": view.state.value,
+        "collection": job.collection,
+        "mode": job.mode,
+        "dryRun": job.dry_run,
+        "source": job.source,
+        "dropAssets": list(job.drop_assets),
+        "counts": counts,
+        "createdAt": _time(job.created_at),
+        "updatedAt": _time(job.updated_at),
+        "completedAt": _time(job.completed_at),
+        "planning": {"done": job.planning_done, "pages": job.planned_pages},
+        "containers": [
+            {"containerUrl": url, "ingestionSource": status}
+            for url, status in sorted(job.containers.items())
+        ],
+        "errors": [
+            {"itemId": item_id, "code": error.code, "message": error.message}
+            for item_id, error in view.errors
+        ],
+        "links": {"self": status_url, "items": f"{status_url}/items"},
+    }
+    if job.create_collection:
+        body["createCollection"] = job.create_collection
+    if job.plan_error:
+        body["planError"] = {"code": job.plan_error.code, "message": job.plan_error.message}
+    return body
+
+
+def item_json(item: ItemRecord) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "itemId": item.item_id,
+        "state": item.state.value,
+        "operationId": item.operation_id,
+        "attempts": item.attempts,
+        "updatedAt": _time(item.updated_at),
+    }
+    if item.error:
+        body["lastError"] = {"code": item.error.code, "message": item.error.message}
+    return body
+
+
+def encode_cursor(continuation: dict[str, str] | None) -> str | None:
+    if continuation is None:
+        return None
+    raw = json.dumps(continuation, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, str] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest("cursor is not one this service issued", field="cursor") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidRequest("cursor is not one this service issued", field="cursor")
+    return value
+
+
+def parse_state(value: str | None) -> ItemState | None:
+    if value is None or value == "":
+        return None
+    try:
+        return ItemState(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in ItemState)
+        raise InvalidRequest(f"state must be one of: {allowed}", field="state") from None
+
+
+def parse_limit(value: str | None, *, default: int = 100, maximum: int = 1000) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise InvalidRequest(f"limit must be a whole number from 1 to {maximum}", field="limit")
+    return int(value)
