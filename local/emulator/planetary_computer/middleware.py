@@ -16,8 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from local.emulator.planetary_computer.config import SwitchBoard
 
 # Only the service's own API is throttled and slowed; the static "blob" files and the emulator's
-# control routes are not part of it.
+# control routes are not part of it, and control calls are not counted either.
 API_PREFIX = "/api/"
+CONTROL_PREFIX = "/_emulator/"
 
 
 class CallStats:
@@ -88,7 +89,7 @@ class ServiceBehaviour:
         self.limiter = _FixedWindowLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
         status_holder = {"status": 500}
