@@ -1,0 +1,352 @@
+"""Item preparation: validate one raw STAC item and turn it into what GeoCatalog is sent.
+
+Every source yields raw items; the planner calls `prepare_item` on each before anything is posted, so
+an item GeoCatalog would refuse (or could not read) is recorded as invalid with a reason instead of
+costing a POST and an asynchronous operation. Preparation follows the Planetary Computer Pro
+tutorial: set `collection` to the target, drop the non-static assets, and find the blob containers
+the assets live in (each needs an ingestion source before the item can be ingested).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit
+
+from shared.sources.base import RawItem
+
+# GeoCatalog item ids: 1-64 characters, letters, digits, `-`, `_`, `.` (geocatalog-api.md §11).
+ITEM_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+# The links GeoCatalog (stac-fastapi-pgstac underneath) infers from where the item is stored and
+# generates itself on every read: a stored item comes back with exactly these four pointing at the
+# GeoCatalog (see the StacItems_Get example). The source's copies point at the source catalog (or,
+# in static catalogs like the NAIP sample, at a non-existent relative ./catalog.json), so sending
+# them adds nothing the target keeps and can only mislead; they are removed.
+INFERRED_LINK_RELS: Final = frozenset({"self", "root", "parent", "collection"})
+
+# Public-cloud and sovereign-cloud blob endpoints; GeoCatalog ingestion sources are containers on
+# these (`https://<account>.blob.core.windows.net/<container>`).
+BLOB_HOST_SUFFIXES: Final = (
+    ".blob.core.windows.net",
+    ".blob.core.usgovcloudapi.net",
+    ".blob.core.chinacloudapi.cn",
+)
+# Azurite serves blobs path-style (`http://127.0.0.1:10000/<account>/<container>/<blob>`). Only
+# endpoints named here are read that way: any loopback URL with three path segments would otherwise
+# look like a container (the Planetary Computer emulator's `/api/data/...` for one).
+DEFAULT_PATH_STYLE_BLOB_ENDPOINTS: Final = ("http://127.0.0.1:10000", "http://localhost:10000")
+
+_GEOMETRY_TYPES: Final = frozenset(
+    {
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
+
+_RFC3339: Final = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+class InvalidItemCode:
+    """The `code` values of `InvalidItem`, recorded on the item row and shown to the user."""
+
+    INVALID_STAC_ITEM = "InvalidStacItem"
+    INVALID_ITEM_ID = "InvalidItemId"
+    INVALID_GEOMETRY = "InvalidGeometry"
+    INVALID_BBOX = "InvalidBbox"
+    MISSING_DATETIME = "MissingDatetime"
+    INVALID_DATETIME = "InvalidDatetime"
+    INVALID_ASSET = "InvalidAsset"
+    INVALID_ASSET_HREF = "InvalidAssetHref"
+    NO_ASSETS = "NoAssets"
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    item_id: str
+    # A deep copy: the raw item is never modified.
+    item: dict[str, Any]
+    # Blob containers GeoCatalog must be able to read, as ingestion-source container URLs.
+    containers: frozenset[str]
+    # Size of `item` as compact UTF-8 JSON (the planner stores large items in a blob, not the message).
+    item_size_bytes: int
+
+
+@dataclass(frozen=True)
+class InvalidItem:
+    item_id: str | None
+    code: str
+    message: str
+
+
+class _Invalid(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def prepare_item(
+    raw: object,
+    *,
+    collection: str,
+    drop_assets: Sequence[str],
+    path_style_blob_endpoints: Sequence[str] = DEFAULT_PATH_STYLE_BLOB_ENDPOINTS,
+) -> PreparedItem | InvalidItem:
+    """Validate `raw` (a decoded item, or a source's `RawItem`) and prepare it for `collection`.
+
+    Never raises for bad input: anything GeoCatalog would refuse comes back as an `InvalidItem`.
+    """
+    if isinstance(raw, RawItem):
+        if raw.error_code is not None:
+            return InvalidItem(None, raw.error_code, raw.error_message or raw.error_code)
+        raw = raw.item
+    item_id = _item_id_of(raw)
+    try:
+        item = _validated(raw)
+        prepared = copy.deepcopy(item)
+        prepared["collection"] = collection
+        assets = prepared["assets"]
+        dropped = [key for key in drop_assets if key in assets]
+        for key in dropped:
+            del assets[key]
+        if not assets:
+            raise _Invalid(
+                InvalidItemCode.NO_ASSETS,
+                "the item has no assets"
+                + (f" left after dropping {', '.join(dropped)}" if dropped else ""),
+            )
+        # Checked after dropping: an API-link asset about to be removed cannot spoil the item.
+        _check_assets(assets)
+        if "links" in prepared:
+            prepared["links"] = [
+                link for link in prepared["links"] if link.get("rel") not in INFERRED_LINK_RELS
+            ]
+    except _Invalid as invalid:
+        return InvalidItem(item_id, invalid.code, invalid.message)
+    containers = frozenset(
+        container
+        for asset in prepared["assets"].values()
+        if (container := blob_container_of(asset["href"], path_style_blob_endpoints)) is not None
+    )
+    size = len(json.dumps(prepared, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    return PreparedItem(
+        item_id=prepared["id"], item=prepared, containers=containers, item_size_bytes=size
+    )
+
+
+def blob_container_of(
+    href: str, path_style_blob_endpoints: Sequence[str] = DEFAULT_PATH_STYLE_BLOB_ENDPOINTS
+) -> str | None:
+    """The container URL an asset href needs an ingestion source for, or None.
+
+    None for hrefs that carry their own SAS (GeoCatalog reads them as they are) and for hrefs that
+    are not Azure blobs (public URLs need no source).
+    """
+    parts = urlsplit(href)
+    if any(key.lower() == "sig" for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
+        return None
+    host = (parts.hostname or "").lower()
+    segments = parts.path.lstrip("/").split("/")
+    if parts.scheme.lower() in ("http", "https") and host.endswith(BLOB_HOST_SUFFIXES):
+        account = host.split(".", 1)[0]
+        # A blob directly under the account lives in the implicit `$root` container.
+        container = segments[0].lower() if len(segments) > 1 else "$root"
+        return f"https://{account}{host[len(account) :]}/{container}"
+    origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    if origin in {e.rstrip("/").lower() for e in path_style_blob_endpoints} and len(segments) > 2:
+        return f"{origin}/{segments[0]}/{segments[1].lower()}"
+    return None
+
+
+def parse_rfc3339(value: str) -> datetime | None:
+    """An RFC 3339 date-time (section 5.6: `T`, seconds and a zone offset required), or None."""
+    match = _RFC3339.match(value)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    fraction, zone = match.group(7), match.group(8)
+    # RFC 3339 allows a leap second; Python's datetime does not, and ordering is unaffected.
+    leap = second == 60
+    try:
+        if zone in ("Z", "z"):
+            tz: timezone = UTC
+        else:
+            offset_hours, offset_minutes = int(zone[1:3]), int(zone[4:6])
+            if offset_hours > 23 or offset_minutes > 59:
+                return None
+            sign = -1 if zone[0] == "-" else 1
+            tz = timezone(sign * timedelta(hours=offset_hours, minutes=offset_minutes))
+        micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+        return datetime(year, month, day, hour, minute, 59 if leap else second, micro, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def bbox_problem(value: object) -> str | None:
+    """Why `value` is not a STAC bbox (2D `[w, s, e, n]` or 3D `[w, s, zmin, e, n, zmax]`), or None.
+
+    West greater than east is valid: the box crosses the antimeridian.
+    """
+    if not isinstance(value, list | tuple) or len(value) not in (4, 6):
+        return "must be an array of 4 numbers (2D) or 6 numbers (3D)"
+    if not all(_is_number(v) and math.isfinite(v) for v in value):
+        return "must contain only finite numbers"
+    numbers = [float(v) for v in value]
+    if len(numbers) == 4:
+        west, south, east, north = numbers
+        low, high = None, None
+    else:
+        west, south, low, east, north, high = numbers
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        return "longitudes must be within -180..180"
+    if not (-90 <= south <= 90 and -90 <= north <= 90):
+        return "latitudes must be within -90..90"
+    if south > north:
+        return "south must not be greater than north"
+    if low is not None and high is not None and low > high:
+        return "minimum elevation must not be greater than maximum elevation"
+    return None
+
+
+def _is_number(value: object) -> bool:
+    # JSON `true` decodes to a bool, which Python counts as an int.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _item_id_of(raw: object) -> str | None:
+    if isinstance(raw, dict):
+        value = raw.get("id")
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _validated(raw: object) -> dict[str, Any]:
+    """Check the STAC Item shape GeoCatalog needs; raise `_Invalid` with the first problem."""
+    bad_item = InvalidItemCode.INVALID_STAC_ITEM
+    if not isinstance(raw, dict):
+        raise _Invalid(bad_item, "the item is not a JSON object")
+    if raw.get("type") != "Feature":
+        raise _Invalid(bad_item, 'the item\'s "type" must be "Feature"')
+    if not isinstance(raw.get("stac_version"), str):
+        raise _Invalid(bad_item, 'the item has no "stac_version" string')
+    _check_id(raw.get("id"))
+    _check_geometry(raw)
+    _check_properties(raw.get("properties"))
+    if not isinstance(raw.get("assets"), dict):
+        raise _Invalid(bad_item, 'the item has no "assets" object')
+    links = raw.get("links")
+    if links is not None:
+        if not isinstance(links, list):
+            raise _Invalid(bad_item, '"links" must be an array')
+        for index, link in enumerate(links):
+            if not (
+                isinstance(link, dict)
+                and isinstance(link.get("href"), str)
+                and isinstance(link.get("rel"), str)
+            ):
+                raise _Invalid(
+                    bad_item, f"links[{index}] must be an object with string href and rel"
+                )
+    extensions = raw.get("stac_extensions")
+    if extensions is not None and not (
+        isinstance(extensions, list) and all(isinstance(e, str) for e in extensions)
+    ):
+        raise _Invalid(bad_item, '"stac_extensions" must be an array of strings')
+    return raw
+
+
+def _check_id(value: object) -> None:
+    if not isinstance(value, str):
+        raise _Invalid(InvalidItemCode.INVALID_ITEM_ID, 'the item has no string "id"')
+    if not ITEM_ID_PATTERN.match(value):
+        raise _Invalid(
+            InvalidItemCode.INVALID_ITEM_ID,
+            "item ids must be 1-64 characters of letters, digits, '-', '_' and '.'",
+        )
+    if set(value) == {"."}:
+        # "." and ".." are path segments HTTP clients collapse: /items/.. is not this item.
+        raise _Invalid(InvalidItemCode.INVALID_ITEM_ID, "an item id cannot consist only of dots")
+
+
+def _check_geometry(raw: dict[str, Any]) -> None:
+    if "geometry" not in raw:
+        raise _Invalid(
+            InvalidItemCode.INVALID_GEOMETRY, 'the item has no "geometry" (null is allowed)'
+        )
+    geometry = raw["geometry"]
+    bbox = raw.get("bbox")
+    if geometry is None:
+        if bbox is not None and (problem := bbox_problem(bbox)) is not None:
+            raise _Invalid(InvalidItemCode.INVALID_BBOX, f'"bbox" {problem}')
+        return
+    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+        raise _Invalid(
+            InvalidItemCode.INVALID_GEOMETRY, '"geometry" must be a GeoJSON geometry object or null'
+        )
+    key = "geometries" if geometry["type"] == "GeometryCollection" else "coordinates"
+    if not isinstance(geometry.get(key), list):
+        raise _Invalid(InvalidItemCode.INVALID_GEOMETRY, f'the geometry has no "{key}" array')
+    if bbox is None:
+        raise _Invalid(
+            InvalidItemCode.INVALID_BBOX, '"bbox" is required when "geometry" is not null'
+        )
+    if (problem := bbox_problem(bbox)) is not None:
+        raise _Invalid(InvalidItemCode.INVALID_BBOX, f'"bbox" {problem}')
+
+
+def _check_properties(properties: object) -> None:
+    if not isinstance(properties, dict):
+        raise _Invalid(InvalidItemCode.INVALID_STAC_ITEM, 'the item has no "properties" object')
+    if "datetime" not in properties:
+        raise _Invalid(
+            InvalidItemCode.MISSING_DATETIME, 'properties has no "datetime" (null is allowed)'
+        )
+    parsed: dict[str, datetime] = {}
+    for name in ("datetime", "start_datetime", "end_datetime"):
+        value = properties.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or (moment := parse_rfc3339(value)) is None:
+            raise _Invalid(
+                InvalidItemCode.INVALID_DATETIME, f"properties.{name} is not an RFC 3339 date-time"
+            )
+        parsed[name] = moment
+    if "datetime" not in parsed and not ("start_datetime" in parsed and "end_datetime" in parsed):
+        raise _Invalid(
+            InvalidItemCode.MISSING_DATETIME,
+            "a null datetime needs both start_datetime and end_datetime",
+        )
+    if (
+        "start_datetime" in parsed
+        and "end_datetime" in parsed
+        and parsed["start_datetime"] > parsed["end_datetime"]
+    ):
+        raise _Invalid(InvalidItemCode.INVALID_DATETIME, "start_datetime is after end_datetime")
+
+
+def _check_assets(assets: dict[str, Any]) -> None:
+    for key, asset in assets.items():
+        if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
+            raise _Invalid(InvalidItemCode.INVALID_ASSET, f"asset {key!r} has no string href")
+        parts = urlsplit(asset["href"])
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            # GeoCatalog copies every asset into managed storage: it needs an absolute http(s) URL.
+            raise _Invalid(
+                InvalidItemCode.INVALID_ASSET_HREF,
+                f"asset {key!r} href is not an absolute http(s) URL",
+            )
