@@ -184,10 +184,11 @@ def _parse_sortby_list(value: Any) -> tuple[SortKey, ...]:
     return tuple(keys) or DEFAULT_SORT
 
 
-def _string_list(value: Any, name: str) -> tuple[str, ...]:
+def _string_list(value: Any, name: str) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SearchError(f"{name} must be a list of strings")
-    return tuple(value)
+    # An empty list constrains nothing, as stac-fastapi drops empty lists before searching.
+    return tuple(value) or None
 
 
 def _refuse_fields(fields: Any) -> None:
@@ -240,7 +241,7 @@ def parse_query_params(
         values = params.get(name)
         if not values:
             return None
-        return tuple(v for value in values for v in value.split(",") if v)
+        return tuple(v for value in values for v in value.split(",") if v) or None
 
     _refuse_fields(last("fields"))
     bbox_text = last("bbox")

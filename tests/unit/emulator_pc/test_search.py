@@ -283,6 +283,13 @@ def test_unknown_collection_gives_an_empty_result(data: FixtureData) -> None:
     assert search(data, collections=("no-such-collection",)) == []
 
 
+def test_empty_lists_constrain_nothing() -> None:
+    params = parse_post_body({"collections": [], "ids": []}, default_limit=250, max_limit=1000)
+    assert (params.collections, params.ids) == (None, None)
+    params = parse_query_params({"collections": [""]}, default_limit=250, max_limit=1000)
+    assert params.collections is None
+
+
 def test_get_and_post_parameters_mean_the_same() -> None:
     get = parse_query_params(
         {
