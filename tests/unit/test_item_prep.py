@@ -19,7 +19,13 @@ from shared.item_prep import (
 from shared.sources.base import ItemReadCode, RawItem
 
 ITEMS = Path(__file__).parent.parent / "fixtures" / "items"
-NAIP_SEA = Path(__file__).parent.parent / "fixtures" / "static-catalog" / "mpcpro-sample-naip-sea"
+NAIP_SEA = (
+    Path(__file__).parent.parent.parent
+    / "local"
+    / "fixtures"
+    / "static-catalog"
+    / "mpcpro-sample-naip-sea"
+)
 DROP = ("rendered_preview", "preview", "tilejson")
 
 S2 = "sentinel-2-l2a.S2B_MSIL2A_20220612T182919_R027_T24XWR_20220613T123251.json"
