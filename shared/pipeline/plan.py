@@ -105,7 +105,9 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
         )
 
     def record(j: JobRecord) -> JobRecord:
-        merged = {**j.containers, **source_status}
+        # What planning first did for a container is the informative fact (later pages see the
+        # source it created as merely "existing").
+        merged = {**source_status, **j.containers}
         return replace(
             j,
             planned_pages=max(j.planned_pages, message.page + 1),

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from shared.geocatalog.errors import ConflictError, NotFoundError
-from shared.geocatalog.models import IngestionSource, IngestionSourceSummary, SasToken
+from shared.geocatalog.errors import NotFoundError
+from shared.geocatalog.models import IngestionSource, SasToken
 from shared.ingestion_sources import (
     ChainedSasProvider,
     IngestionSourceManager,
@@ -16,81 +13,19 @@ from shared.ingestion_sources import (
     SourceStatus,
     blob_container_parts,
 )
+from tests.fakes import NOW, FakeSasProvider, FakeSourceCatalog
 
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 S2 = "https://sentinel2l2a01.blob.core.windows.net/sentinel2-l2"
 
 
-@dataclass
-class FakeCatalog:
-    """In-memory ingestion sources with the GeoCatalog's one-source-per-container rule."""
-
-    sources: dict[str, IngestionSource] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def add(self, container: str, expires: datetime) -> IngestionSource:
-        source = IngestionSource(uuid.uuid4().hex, "SasToken", container, expires)
-        self.sources[source.id] = source
-        return source
-
-    def list_ingestion_sources(self) -> Sequence[IngestionSourceSummary]:
-        self.calls.append("list")
-        return [IngestionSourceSummary(s.id, s.kind) for s in self.sources.values()]
-
-    def get_ingestion_source(self, source_id: str) -> IngestionSource:
-        self.calls.append(f"get {source_id}")
-        if source_id not in self.sources:
-            raise NotFoundError("gone", status=404)
-        return self.sources[source_id]
-
-    def create_ingestion_source(self, container_url: str, sas_token: str) -> IngestionSource:
-        self.calls.append("create")
-        if any(s.container_url == container_url for s in self.sources.values()):
-            raise ConflictError("exists", status=409)
-        source = IngestionSource(uuid.uuid4().hex, "SasToken", container_url, _expiry_of(sas_token))
-        self.sources[source.id] = source
-        self.tokens[source.id] = sas_token
-        return source
-
-    def replace_ingestion_source(
-        self, source_id: str, container_url: str, sas_token: str
-    ) -> IngestionSource:
-        self.calls.append(f"replace {source_id}")
-        if source_id not in self.sources:
-            raise NotFoundError("gone", status=404)
-        source = IngestionSource(source_id, "SasToken", container_url, _expiry_of(sas_token))
-        self.sources[source_id] = source
-        self.tokens[source_id] = sas_token
-        return source
-
-
-def _expiry_of(token: str) -> datetime:
-    se = dict(p.split("=", 1) for p in token.split("&"))["se"]
-    return datetime.fromisoformat(se)
-
-
-@dataclass
-class FakeProvider:
-    lifetime: timedelta | None = timedelta(minutes=45)
-    calls: int = 0
-
-    def token_for(self, container_url: str) -> SasToken | None:
-        self.calls += 1
-        if self.lifetime is None:
-            return None
-        expires = NOW + self.lifetime
-        return SasToken(f"sv=2024&se={expires.isoformat()}&sig=secret", expires)
-
-
-def manager(catalog: FakeCatalog, provider: FakeProvider) -> IngestionSourceManager:
+def manager(catalog: FakeSourceCatalog, provider: FakeSasProvider) -> IngestionSourceManager:
     return IngestionSourceManager(
         catalog, provider, renew_before=timedelta(minutes=15), clock=lambda: NOW
     )
 
 
 def test_creates_a_missing_source_then_serves_it_from_cache() -> None:
-    catalog, provider = FakeCatalog(), FakeProvider()
+    catalog, provider = FakeSourceCatalog(), FakeSasProvider()
     m = manager(catalog, provider)
     first = m.ensure(S2)
     assert first.status is SourceStatus.CREATED
@@ -102,53 +37,53 @@ def test_creates_a_missing_source_then_serves_it_from_cache() -> None:
 
 
 def test_reuses_a_valid_source_registered_by_someone_else() -> None:
-    catalog = FakeCatalog()
+    catalog = FakeSourceCatalog()
     existing = catalog.add(S2, NOW + timedelta(hours=3))
-    outcome = manager(catalog, FakeProvider()).ensure(S2)
+    outcome = manager(catalog, FakeSasProvider()).ensure(S2)
     assert (outcome.status, outcome.source_id) == (SourceStatus.EXISTING, existing.id)
     assert "create" not in catalog.calls
 
 
 def test_renews_an_expiring_source_in_place() -> None:
-    catalog = FakeCatalog()
+    catalog = FakeSourceCatalog()
     existing = catalog.add(S2, NOW + timedelta(minutes=5))
-    outcome = manager(catalog, FakeProvider()).ensure(S2)
+    outcome = manager(catalog, FakeSasProvider()).ensure(S2)
     assert (outcome.status, outcome.source_id) == (SourceStatus.RENEWED, existing.id)
     assert catalog.sources[existing.id].expiration == NOW + timedelta(minutes=45)
     assert len(catalog.sources) == 1
 
 
 def test_no_provider_creates_nothing_and_says_so() -> None:
-    catalog = FakeCatalog()
-    outcome = manager(catalog, FakeProvider(lifetime=None)).ensure(S2)
+    catalog = FakeSourceCatalog()
+    outcome = manager(catalog, FakeSasProvider(lifetime=None)).ensure(S2)
     assert outcome.status is SourceStatus.NO_PROVIDER
     assert catalog.sources == {}
 
 
 def test_an_expiring_source_without_provider_is_kept_as_it_is() -> None:
-    catalog = FakeCatalog()
+    catalog = FakeSourceCatalog()
     existing = catalog.add(S2, NOW + timedelta(minutes=5))
-    outcome = manager(catalog, FakeProvider(lifetime=None)).ensure(S2)
+    outcome = manager(catalog, FakeSasProvider(lifetime=None)).ensure(S2)
     assert (outcome.status, outcome.source_id) == (SourceStatus.EXISTING, existing.id)
 
 
 def test_a_provider_with_nothing_fresher_causes_no_churn() -> None:
-    catalog = FakeCatalog()
+    catalog = FakeSourceCatalog()
     catalog.add(S2, NOW + timedelta(minutes=10))
-    outcome = manager(catalog, FakeProvider(lifetime=timedelta(minutes=10))).ensure(S2)
+    outcome = manager(catalog, FakeSasProvider(lifetime=timedelta(minutes=10))).ensure(S2)
     assert outcome.status is SourceStatus.EXISTING
     assert not any(c.startswith("replace") for c in catalog.calls)
 
 
 def test_force_renew_replaces_even_a_valid_source() -> None:
-    catalog = FakeCatalog()
+    catalog = FakeSourceCatalog()
     existing = catalog.add(S2, NOW + timedelta(hours=3))
-    outcome = manager(catalog, FakeProvider()).ensure(S2, force_renew=True)
+    outcome = manager(catalog, FakeSasProvider()).ensure(S2, force_renew=True)
     assert (outcome.status, outcome.source_id) == (SourceStatus.RENEWED, existing.id)
 
 
 def test_losing_a_creation_race_adopts_the_winner() -> None:
-    class RacingCatalog(FakeCatalog):
+    class RacingCatalog(FakeSourceCatalog):
         winner: IngestionSource | None = None
 
         def create_ingestion_source(self, container_url: str, sas_token: str) -> IngestionSource:
@@ -157,16 +92,16 @@ def test_losing_a_creation_race_adopts_the_winner() -> None:
             return super().create_ingestion_source(container_url, sas_token)
 
     catalog = RacingCatalog()
-    outcome = manager(catalog, FakeProvider()).ensure(S2)
+    outcome = manager(catalog, FakeSasProvider()).ensure(S2)
     assert catalog.winner is not None
     assert (outcome.status, outcome.source_id) == (SourceStatus.EXISTING, catalog.winner.id)
     assert len(catalog.sources) == 1
 
 
 def test_a_source_deleted_behind_our_back_is_registered_again() -> None:
-    catalog = FakeCatalog()
+    catalog = FakeSourceCatalog()
     existing = catalog.add(S2, NOW + timedelta(minutes=1))
-    m = manager(catalog, FakeProvider())
+    m = manager(catalog, FakeSasProvider())
     m.ensure("https://other.blob.core.windows.net/c")
     del catalog.sources[existing.id]
     outcome = m.ensure(S2)
@@ -175,9 +110,9 @@ def test_a_source_deleted_behind_our_back_is_registered_again() -> None:
 
 
 def test_dry_run_reports_without_writing() -> None:
-    catalog = FakeCatalog()
+    catalog = FakeSourceCatalog()
     catalog.add(S2, NOW + timedelta(minutes=1))
-    m = manager(catalog, FakeProvider())
+    m = manager(catalog, FakeSasProvider())
     assert m.ensure(S2, dry_run=True).status is SourceStatus.WOULD_RENEW
     assert m.ensure("https://x.blob.core.windows.net/y", dry_run=True).status is (
         SourceStatus.WOULD_CREATE
@@ -186,10 +121,10 @@ def test_dry_run_reports_without_writing() -> None:
 
 
 def test_timer_refresh_renews_only_expiring_sas_sources_it_can_serve() -> None:
-    catalog = FakeCatalog()
+    catalog = FakeSourceCatalog()
     soon = catalog.add(S2, NOW + timedelta(minutes=10))
     later = catalog.add("https://b.blob.core.windows.net/c", NOW + timedelta(hours=5))
-    outcomes = manager(catalog, FakeProvider()).refresh_expiring(within=timedelta(minutes=20))
+    outcomes = manager(catalog, FakeSasProvider()).refresh_expiring(within=timedelta(minutes=20))
     assert [(o.source_id, o.status) for o in outcomes] == [(soon.id, SourceStatus.RENEWED)]
     assert catalog.sources[later.id].expiration == NOW + timedelta(hours=5)
 

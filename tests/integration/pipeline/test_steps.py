@@ -1,0 +1,356 @@
+"""Each pipeline behaviour the issue names, through the real steps and a real job store."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from shared.jobs.states import ItemState, JobState
+from shared.messages import ItemsMessage, PlanMessage
+from shared.pipeline.control import cancel_job, retry_job
+from shared.pipeline.submit import submit_job
+from shared.problems import Conflict, Unprocessable
+from shared.settings import PipelineSettings
+from tests.integration.pipeline.conftest import Harness, pc_items
+
+NAIP_CONTAINER = "https://naipeuwest.blob.core.windows.net/naip"
+
+
+def submit(h: Harness, items: list[dict[str, Any]], **extra: Any) -> str:
+    body = {"collection": "naip-test", "source": {"type": "items", "items": items}, **extra}
+    return submit_job(body, h.deps).job_id
+
+
+def ids(items: list[dict[str, Any]]) -> list[str]:
+    return [i["id"] for i in items]
+
+
+def test_tutorial_path_posts_every_item_once_and_succeeds(harness: Harness) -> None:
+    items = pc_items(6)
+    job_id = submit(harness, items)
+    assert harness.view(job_id).state is JobState.PLANNING
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.SUCCEEDED
+    assert view.counts[ItemState.SUCCEEDED] == 6
+    assert sorted(i for _, i in harness.catalog.posts) == sorted(ids(items))
+    assert view.job.containers == {NAIP_CONTAINER: "created"}
+    assert [s.container_url for s in harness.source_catalog.sources.values()] == [NAIP_CONTAINER]
+    assert view.job.completed_at is not None
+    # Status checks are scheduled, not spun: every re-check waited.
+    assert all(d > 0 for kind, d in harness.driver.delays if kind == "status")
+
+
+def test_the_source_is_read_one_page_per_plan_message(harness: Harness) -> None:
+    job_id = submit(harness, pc_items(10))
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.job.planned_pages == 3  # page size 4
+    assert [k for k, d in harness.driver.delivered if k == "plan"] == ["plan"] * 3
+    assert view.counts[ItemState.SUCCEEDED] == 10
+
+
+def test_posted_items_are_stripped_of_api_assets_and_target_the_collection(
+    harness: Harness,
+) -> None:
+    posted: list[dict[str, Any]] = []
+    original = harness.catalog.create_items
+
+    def spy(collection_id: str, item: Any) -> Any:
+        posted.append(item)
+        return original(collection_id, item)
+
+    harness.catalog.create_items = spy  # type: ignore[method-assign]
+    submit(harness, pc_items(1))
+    harness.driver.run()
+    assert posted[0]["collection"] == "naip-test"
+    assert not {"rendered_preview", "preview", "tilejson"} & set(posted[0]["assets"])
+
+
+def test_a_duplicate_delivery_posts_once_and_counts_once(harness: Harness) -> None:
+    items = pc_items(2)
+    job_id = submit(harness, items)
+    batch = harness.queue.take()
+    for message, _ in batch:
+        harness.driver.deliver(message)
+    item_messages = [m for m, _ in harness.queue.take() if isinstance(m, ItemsMessage)]
+    for message in item_messages + item_messages:  # every item message delivered twice
+        harness.driver.deliver(message)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert len(harness.catalog.posts) == 2
+    assert view.counts[ItemState.SUCCEEDED] == 2
+    assert view.total == 2
+
+
+def test_throttling_requeues_with_the_asked_delay_without_spending_a_try(
+    harness: Harness,
+) -> None:
+    item = pc_items(1)[0]
+    harness.catalog.post_script[item["id"]] = ["throttle:7", "throttle", "ok"]
+    job_id = submit(harness, [item])
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.SUCCEEDED
+    delays = [d for kind, d in harness.driver.delays if kind == "items"]
+    assert delays[0] == 0
+    assert 7 <= delays[1] <= 8  # Retry-After honoured (plus < 1 s jitter)
+    assert 1 <= delays[2] <= 4  # no Retry-After: jittered exponential back-off
+    # Throttled deliveries succeeded from the host's view: never a redelivery.
+    assert all(dequeue == 1 for kind, dequeue in harness.driver.delivered if kind == "items")
+    record = harness.deps.store.get_item(job_id, item["id"])
+    assert record is not None
+    assert record.attempts == 1
+
+
+def test_transient_errors_let_the_host_retry_then_succeed(harness: Harness) -> None:
+    item = pc_items(1)[0]
+    harness.catalog.post_script[item["id"]] = ["transient", "transient", "ok"]
+    job_id = submit(harness, [item])
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.SUCCEEDED
+    assert [d for k, d in harness.driver.delivered if k == "items"] == [1, 2, 3]
+
+
+def test_a_message_that_keeps_failing_is_dead_lettered_with_its_last_error_then_redriven(
+    harness: Harness,
+) -> None:
+    items = pc_items(2)
+    harness.catalog.post_script[items[0]["id"]] = ["transient"] * 5
+    job_id = submit(harness, items)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.PARTIALLY_SUCCEEDED
+    assert view.counts[ItemState.DEAD_LETTERED] == 1
+    (item_id, error), *_ = view.errors
+    assert item_id == items[0]["id"]
+    assert error.code == "DeadLettered"
+    assert "service unavailable" in error.message
+    result = retry_job(job_id, harness.deps)
+    assert (result.reposted, result.rechecked) == (1, 0)
+    assert harness.view(job_id).state is JobState.RUNNING
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.SUCCEEDED
+    assert view.errors == ()
+
+
+def test_transient_operation_failures_are_reposted_within_bounds(harness: Harness) -> None:
+    items = pc_items(2)
+    flaky, hopeless = items[0]["id"], items[1]["id"]
+    harness.catalog.outcome_script[flaky] = [("Failed", "InternalIntermitentError")]
+    harness.catalog.outcome_script[hopeless] = [("Failed", "InternalError")] * 3
+    job_id = submit(harness, items)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    flaky_row = harness.deps.store.get_item(job_id, flaky)
+    hopeless_row = harness.deps.store.get_item(job_id, hopeless)
+    assert flaky_row is not None
+    assert hopeless_row is not None
+    assert (flaky_row.state, flaky_row.attempts) == (ItemState.SUCCEEDED, 2)
+    assert (hopeless_row.state, hopeless_row.attempts) == (ItemState.FAILED, 3)
+    assert hopeless_row.error is not None
+    assert hopeless_row.error.code == "InternalError"
+    assert view.state is JobState.PARTIALLY_SUCCEEDED
+
+
+def test_an_item_already_in_the_collection_is_skipped_in_create_mode(harness: Harness) -> None:
+    items = pc_items(2)
+    harness.catalog.existing_items.add(items[0]["id"])
+    job_id = submit(harness, items)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.counts[ItemState.SKIPPED] == 1
+    assert view.counts[ItemState.SUCCEEDED] == 1
+    assert view.state is JobState.SUCCEEDED
+    assert view.errors == ()
+
+
+def test_upsert_puts_existing_items_and_posts_new_ones(harness: Harness) -> None:
+    items = pc_items(2)
+    harness.catalog.existing_items.add(items[0]["id"])
+    job_id = submit(harness, items, mode="upsert")
+    harness.driver.run()
+    assert harness.assert_accounted(job_id).counts[ItemState.SUCCEEDED] == 2
+    assert sorted(harness.catalog.posts) == sorted(
+        [("PUT", items[0]["id"]), ("POST", items[1]["id"])]
+    )
+
+
+def test_an_expired_source_is_renewed_and_the_item_reposted_once(harness: Harness) -> None:
+    items = pc_items(2)
+    renewed, doomed = items[0]["id"], items[1]["id"]
+    harness.catalog.outcome_script[renewed] = [("Failed", "IngestionAuthenticationFailed")]
+    harness.catalog.outcome_script[doomed] = [("Failed", "IngestionAuthenticationFailed")] * 2
+    job_id = submit(harness, items)
+    harness.driver.run()
+    harness.assert_accounted(job_id)
+    replaced = [c for c in harness.source_catalog.calls if c.startswith("replace")]
+    assert len(replaced) >= 1
+    ok, bad = (harness.deps.store.get_item(job_id, i) for i in (renewed, doomed))
+    assert ok is not None
+    assert bad is not None
+    assert (ok.state, ok.renewed) == (ItemState.SUCCEEDED, True)
+    assert bad.state is ItemState.FAILED
+    assert bad.error is not None
+    assert bad.error.code == "IngestionAuthenticationFailed"
+
+
+def test_a_container_without_sas_provider_fails_with_the_services_code(
+    harness: Harness,
+) -> None:
+    harness.provider.lifetime = None
+    item = pc_items(1)[0]
+    harness.catalog.outcome_script[item["id"]] = [("Failed", "IngestionResourceForbidden")]
+    job_id = submit(harness, [item])
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.job.containers == {NAIP_CONTAINER: "no-sas-provider"}
+    assert view.state is JobState.FAILED
+    assert view.errors[0][1].code == "IngestionResourceForbidden"
+
+
+def test_invalid_items_are_recorded_without_posting(harness: Harness) -> None:
+    good = pc_items(1)[0]
+    broken = copy.deepcopy(good)
+    broken["id"] = "bad/id with spaces"
+    no_geometry = copy.deepcopy(good)
+    no_geometry["id"] = "no-type"
+    del no_geometry["type"]
+    job_id = submit(harness, [good, broken, no_geometry])
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.counts[ItemState.INVALID] == 2
+    assert view.counts[ItemState.SUCCEEDED] == 1
+    assert [i for _, i in harness.catalog.posts] == [good["id"]]
+    codes = {item: error.code for item, error in view.errors}
+    assert codes["bad/id with spaces"] == "InvalidItemId"
+    assert view.state is JobState.PARTIALLY_SUCCEEDED
+
+
+def test_unknown_collection_is_refused_before_anything_is_created(harness: Harness) -> None:
+    body = {"collection": "nope-collection", "source": {"type": "items", "items": pc_items(1)}}
+    with pytest.raises(Unprocessable) as info:
+        submit_job(body, harness.deps)
+    assert info.value.field == "collection"
+    assert harness.queue.take() == []
+    assert harness.deps.store.active_jobs() == []
+
+
+def test_create_collection_bootstraps_the_target_before_posting(harness: Harness) -> None:
+    body = {
+        "collection": "new-naip",
+        "source": {"type": "items", "items": pc_items(1)},
+        "createCollection": {"templateUrl": "http://127.0.0.1:8701/api/stac/v1/collections/naip"},
+    }
+    job_id = submit_job(body, harness.deps).job_id
+    harness.driver.run()
+    assert harness.ensured_collections == [
+        ("new-naip", "http://127.0.0.1:8701/api/stac/v1/collections/naip")
+    ]
+    assert harness.assert_accounted(job_id).state is JobState.SUCCEEDED
+
+
+def test_dry_run_plans_without_posting_or_registering_sources(harness: Harness) -> None:
+    job_id = submit(harness, pc_items(3), dryRun=True)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.counts[ItemState.SKIPPED] == 3
+    assert harness.catalog.posts == []
+    assert harness.source_catalog.sources == {}
+    assert view.job.containers == {NAIP_CONTAINER: "would-create"}
+    assert view.state is JobState.SUCCEEDED
+
+
+def test_cancel_stops_posting_and_settles_the_job(harness: Harness) -> None:
+    job_id = submit(harness, pc_items(6))
+    harness.driver.deliver(harness.queue.take()[0][0])  # page 1 planned: 4 items pending
+    pending = harness.queue.take()
+    view = cancel_job(job_id, harness.deps)
+    assert view.state is JobState.CANCELED
+    for message, _ in pending:
+        harness.driver.deliver(message)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.CANCELED
+    assert view.counts[ItemState.CANCELED] == 4
+    assert harness.catalog.posts == []
+    assert view.job.completed_at is not None
+    with pytest.raises(Conflict):
+        cancel_job(job_id, harness.deps)
+
+
+def test_operations_in_flight_are_canceled_with_the_job(harness: Harness) -> None:
+    harness.catalog.running_checks = 3
+    job_id = submit(harness, pc_items(1))
+    harness.driver.deliver(harness.queue.take()[0][0])  # plan
+    harness.driver.deliver(harness.queue.take()[0][0])  # post
+    cancel_job(job_id, harness.deps)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert len(harness.catalog.canceled) == 1
+    assert view.counts[ItemState.CANCELED] == 1
+    assert view.state is JobState.CANCELED
+
+
+def test_a_plan_page_that_keeps_failing_is_recorded_and_redriven(harness: Harness) -> None:
+    job_id = submit(harness, pc_items(2))
+    real_payloads_get = harness.deps.payloads.get
+    failing = {"on": True}
+
+    def flaky_get(ref: str) -> str:
+        if failing["on"]:
+            raise ConnectionError("storage hiccup")
+        return real_payloads_get(ref)
+
+    harness.deps.payloads.get = flaky_get  # type: ignore[method-assign]
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.FAILED
+    assert view.job.plan_error is not None
+    assert view.job.plan_error.code == "SourceUnavailable"
+    failing["on"] = False
+    assert retry_job(job_id, harness.deps).planning_redriven
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.SUCCEEDED
+    assert view.counts[ItemState.SUCCEEDED] == 2
+    assert view.job.plan_error is None
+
+
+def test_status_checks_give_up_after_the_configured_number(harness: Harness) -> None:
+    harness.catalog.running_checks = 100
+    deps = replace(
+        harness.deps,
+        settings=replace(harness.deps.settings, pipeline=PipelineSettings(max_status_checks=4)),
+    )
+    harness.driver.deps = deps
+    job_id = submit_job(
+        {"collection": "naip-test", "source": {"type": "items", "items": pc_items(1)}}, deps
+    ).job_id
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.FAILED
+    assert view.errors[0][1].code == "OperationTimedOut"
+    status_delays = [d for k, d in harness.driver.delays if k == "status"]
+    assert status_delays == sorted(status_delays)  # the delay grows (jitter aside)
+
+
+def test_a_redelivered_plan_page_registers_nothing_twice(harness: Harness) -> None:
+    job_id = submit(harness, pc_items(3))
+    plan = harness.queue.take()[0][0]
+    assert isinstance(plan, PlanMessage)
+    harness.driver.deliver(plan)
+    first = harness.queue.take()
+    harness.driver.deliver(plan)  # the page is marked done: a redelivery is a no-op
+    assert harness.queue.take() == []
+    for message, _ in first:
+        harness.driver.deliver(message)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.total == 3
+    assert len(harness.catalog.posts) == 3
