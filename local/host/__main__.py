@@ -1,0 +1,5 @@
+import sys
+
+from local.host.cli import main
+
+sys.exit(main())
