@@ -58,7 +58,7 @@ _TIMESPAN = re.compile(
 def parse_timespan(text: str, *, setting: str) -> float:
     """A .NET TimeSpan string (`[-][d.]hh:mm[:ss[.fffffff]]`, or whole days) in seconds."""
     value = text.strip()
-    if value.isdigit():
+    if re.fullmatch(r"-?\d+", value):
         return int(value) * 86400.0
     match = _TIMESPAN.match(value)
     if match is None:
