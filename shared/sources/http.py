@@ -1,0 +1,152 @@
+"""The one HTTP choke point of the sources: allow-list, redirects, timeouts and error mapping.
+
+Every request a source makes (pystac-client's included) goes through `SourceHttp.send`, so no URL
+outside the allow-list is ever fetched (redirects are followed by hand and each hop re-checked), and
+HTTP failures reach the caller only as the three `shared.sources.errors` types. Logs and errors show
+URLs without their query string.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+from datetime import UTC, datetime
+from typing import Any, Final
+from urllib.parse import urljoin
+
+import requests
+
+from shared.settings import Settings
+from shared.sources.errors import SourceInvalid, SourceThrottled, SourceUnavailable
+from shared.sources.urls import display_url, url_problem
+
+logger = logging.getLogger(__name__)
+
+# (connect, read) seconds: a STAC API page of 1,000 items can take a while to render.
+DEFAULT_TIMEOUT: Final = (10.0, 60.0)
+MAX_REDIRECTS: Final = 5
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_RETRYABLE_4XX: Final = frozenset({408})
+_TRANSIENT: Final = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+_JSON_ACCEPT: Final = "application/geo+json, application/json;q=0.9"
+
+
+class SourceHttp:
+    def __init__(
+        self,
+        session: requests.Session,
+        settings: Settings,
+        *,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._session = session
+        self._settings = settings
+        self._timeout = timeout
+
+    def check(self, url: str) -> str | None:
+        """Why `url` may not be fetched, or None."""
+        return url_problem(url, self._settings)
+
+    def send(
+        self, method: str, url: str, *, json_body: Any = None, params: dict[str, Any] | None = None
+    ) -> requests.Response:
+        """Send one request; return the final response unless it is a retryable failure.
+
+        Raises SourceThrottled (429), SourceUnavailable (5xx, 408, network, timeout) and
+        SourceInvalid (URL not allowed, unusable redirect). Other statuses are returned for the
+        caller to judge (a 404 item URL is an invalid item, a 404 search is a bad source).
+        """
+        method = method.upper()
+        for _ in range(MAX_REDIRECTS + 1):
+            problem = self.check(url)
+            if problem is not None:
+                raise SourceInvalid(f"{display_url(url)}: URL {problem}", url=display_url(url))
+            logger.debug("source request %s %s", method, display_url(url))
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    json=json_body,
+                    params=params,
+                    headers={"Accept": _JSON_ACCEPT},
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                )
+            except _TRANSIENT as exc:
+                # str(exc) would repeat the full URL, query string included.
+                raise SourceUnavailable(
+                    f"{method} {display_url(url)}: {type(exc).__name__}", url=display_url(url)
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                raise SourceInvalid(
+                    f"{method} {display_url(url)}: {type(exc).__name__}", url=display_url(url)
+                ) from None
+            status = response.status_code
+            if status in _REDIRECTS and "Location" in response.headers:
+                url = urljoin(response.url or url, response.headers["Location"])
+                params = None  # the Location is complete
+                if status == 303 or (status in (301, 302) and method == "POST"):
+                    method, json_body = "GET", None
+                continue
+            if status == 429:
+                raise SourceThrottled(
+                    f"{method} {display_url(url)}: HTTP 429 Too Many Requests",
+                    url=display_url(url),
+                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                )
+            if status >= 500 or status in _RETRYABLE_4XX:
+                raise SourceUnavailable(
+                    f"{method} {display_url(url)}: HTTP {status}", url=display_url(url)
+                )
+            return response
+        raise SourceInvalid(
+            f"{display_url(url)}: more than {MAX_REDIRECTS} redirects", url=display_url(url)
+        )
+
+    def request_json(
+        self, method: str, url: str, *, json_body: Any = None, params: dict[str, Any] | None = None
+    ) -> object:
+        """Send one request and decode a 2xx JSON answer; anything else is SourceInvalid."""
+        response = self.send(method, url, json_body=json_body, params=params)
+        if not 200 <= response.status_code < 300:
+            raise SourceInvalid(
+                f"{method.upper()} {display_url(url)}: HTTP {response.status_code}",
+                url=display_url(url),
+            )
+        return decode_json(response, url)
+
+
+def decode_json(response: requests.Response, url: str) -> object:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise SourceInvalid(
+            f"{display_url(url)}: the response is not JSON", url=display_url(url)
+        ) from None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)

@@ -1,0 +1,165 @@
+"""`items` (inline) and `item-urls` sources: offset cursors, one bad URL is one bad item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from shared.ingest_request import InlineItemsSource, ItemUrlsSource
+from shared.settings import Settings
+from shared.sources import ItemReadCode, SourceThrottled, SourceUnavailable, open_source
+from tests.unit.sources.conftest import ITEMS, PC, Web, load_json, make_settings, roundtrip
+
+NAIP_URL = f"{PC}/collections/naip/items/pa_m_4108053_se_17_1_20150725_20151201"
+S2_URL = (
+    f"{PC}/collections/sentinel-2-l2a/items/S2B_MSIL2A_20220612T182919_R027_T24XWR_20220613T123251"
+)
+
+
+def inline(n: int) -> list[dict[str, Any]]:
+    return [{"type": "Feature", "id": f"i{k}"} for k in range(n)]
+
+
+def test_inline_items_paged_by_offset(session: requests.Session, settings: Settings) -> None:
+    loads: list[int] = []
+    items = inline(7)
+
+    def load() -> list[dict[str, Any]]:
+        loads.append(1)
+        return items
+
+    reader = open_source(
+        InlineItemsSource(items=()), session=session, settings=settings, inline_items=load
+    )
+    seen: list[Any] = []
+    cursor: dict[str, Any] | None = None
+    cursors = []
+    while True:
+        page = reader.read_page(roundtrip(cursor), 3)
+        seen += [raw.item for raw in page.items]
+        cursors.append(page.next_cursor)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == items
+    assert cursors == [{"offset": 3}, {"offset": 6}, None]
+    assert len(loads) == 1  # read back once per reader, not once per page
+
+
+def test_inline_items_from_the_source_itself(session: requests.Session, settings: Settings) -> None:
+    items = tuple(inline(2))
+    page = open_source(
+        InlineItemsSource(items=items), session=session, settings=settings
+    ).read_page(None, 5)
+    assert [raw.item for raw in page.items] == list(items)
+    assert page.next_cursor is None
+
+
+@pytest.mark.parametrize(
+    "cursor", [{}, {"offset": -1}, {"offset": 8}, {"offset": "2"}, {"offset": True}, {"stack": []}]
+)
+def test_inline_bad_cursor(
+    session: requests.Session, settings: Settings, cursor: dict[str, Any]
+) -> None:
+    reader = open_source(
+        InlineItemsSource(items=tuple(inline(7))), session=session, settings=settings
+    )
+    with pytest.raises(ValueError, match="cursor"):
+        reader.read_page(cursor, 3)
+
+
+def test_item_urls_one_404_is_one_failed_entry(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    naip = load_json(ITEMS / "naip.pa_m_4108053_se_17_1_20150725_20151201.json")
+    s2 = load_json(
+        ITEMS / "sentinel-2-l2a.S2B_MSIL2A_20220612T182919_R027_T24XWR_20220613T123251.json"
+    )
+    web.route("GET", NAIP_URL, naip)
+    web.route("GET", S2_URL, s2)
+    gone = f"{PC}/collections/naip/items/does-not-exist"
+    urls = (NAIP_URL, f"{gone}?sig=secret", S2_URL)
+
+    reader = open_source(ItemUrlsSource(urls=urls), session=session, settings=settings)
+    first = reader.read_page(None, 2)
+    second = reader.read_page(roundtrip(first.next_cursor), 2)
+
+    assert first.next_cursor == {"offset": 2}
+    assert second.next_cursor is None
+    entries = first.items + second.items
+    assert [raw.error_code for raw in entries] == [None, ItemReadCode.NOT_FOUND, None]
+    assert entries[0].item == naip
+    assert entries[0].url == NAIP_URL
+    assert entries[1].url == gone  # shown without its query string
+    assert entries[1].error_message is not None
+    assert "HTTP 404" in entries[1].error_message
+    assert "secret" not in entries[1].error_message
+    assert entries[2].item == s2
+
+
+def test_item_url_not_json_and_not_allowed(web: Web, session: requests.Session) -> None:
+    web.route("GET", NAIP_URL, lambda _call: (200, {}, "not json"))
+    # the allow-list changed since the request was accepted: checked again, nothing fetched
+    settings = make_settings("planetarycomputer.microsoft.com")
+    urls = (NAIP_URL, "https://acct.blob.core.windows.net/c/item.json")
+    page = open_source(ItemUrlsSource(urls=urls), session=session, settings=settings).read_page(
+        None, 10
+    )
+    assert [raw.error_code for raw in page.items] == [
+        ItemReadCode.NOT_JSON,
+        ItemReadCode.URL_NOT_ALLOWED,
+    ]
+    assert [c.base for c in web.calls] == [NAIP_URL]
+
+
+def test_item_url_relative_hrefs_made_absolute(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    url = "https://acct.blob.core.windows.net/c/items/x/x.json"
+    web.route(
+        "GET",
+        url,
+        {
+            "type": "Feature",
+            "id": "x",
+            "assets": {"data": {"href": "./x.tif"}, "meta": {"href": "../meta/x.xml"}},
+        },
+    )
+    (raw,) = (
+        open_source(ItemUrlsSource(urls=(url,)), session=session, settings=settings)
+        .read_page(None, 1)
+        .items
+    )
+    assert raw.item["assets"] == {  # type: ignore[index]
+        "data": {"href": "https://acct.blob.core.windows.net/c/items/x/x.tif"},
+        "meta": {"href": "https://acct.blob.core.windows.net/c/items/meta/x.xml"},
+    }
+
+
+def test_item_url_not_an_item_is_passed_on_for_validation(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    # Whether it is a STAC Item is item preparation's call (it records InvalidStacItem).
+    web.route("GET", NAIP_URL, {"type": "Catalog"})
+    (raw,) = (
+        open_source(ItemUrlsSource(urls=(NAIP_URL,)), session=session, settings=settings)
+        .read_page(None, 1)
+        .items
+    )
+    assert raw.ok
+    assert raw.item == {"type": "Catalog"}
+
+
+def test_item_url_throttled_or_down_fails_the_page(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    web.route("GET", NAIP_URL, lambda _call: (429, {"Retry-After": "2"}, ""))
+    reader = open_source(ItemUrlsSource(urls=(NAIP_URL,)), session=session, settings=settings)
+    with pytest.raises(SourceThrottled) as caught:
+        reader.read_page(None, 1)
+    assert caught.value.retry_after == 2.0
+    web.route("GET", NAIP_URL, lambda _call: (503, {}, ""))
+    with pytest.raises(SourceUnavailable):
+        reader.read_page(None, 1)
