@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,23 @@ _TICKS = 10_000_000  # .NET ticks per second: the service prints 7-digit fractio
 
 def system_clock() -> float:
     return time.time()
+
+
+class ManualClock:
+    """A clock that moves only when told: deterministic operation timing in tests."""
+
+    def __init__(self, start: float = 1_760_000_000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> float:
+        with self._lock:
+            self._now += seconds
+            return self._now
 
 
 def _utc(ts: float) -> datetime:
@@ -53,13 +71,15 @@ def parse_timestamp(value: str, *, end_of_day: bool = False) -> float:
     match = _RFC3339.match(value.strip())
     if match is None:
         raise ValueError(f"not an RFC 3339 timestamp: {value!r}")
-    parsed = datetime.strptime(match["date"], "%Y-%m-%d").replace(tzinfo=UTC)
     if match["time"] is None:
+        parsed = datetime.strptime(match["date"], "%Y-%m-%d").replace(tzinfo=UTC)
         if end_of_day:
             parsed += timedelta(days=1, microseconds=-1)
     else:
-        hours, minutes, seconds = (int(part) for part in match["time"].split(":"))
-        parsed += timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        # strptime validates ranges (no hour 25, no minute 61).
+        parsed = datetime.strptime(
+            f"{match['date']}T{match['time']}Z", "%Y-%m-%dT%H:%M:%S%z"
+        ).astimezone(UTC)
     tz = match["tz"]
     if tz and tz not in ("Z", "z"):
         sign = 1 if tz[0] == "+" else -1
