@@ -9,15 +9,16 @@ The cursor is the walk's stack: for each open catalog, where it is and the index
 It grows with the depth of the catalog, never with its width, so it stays small for 100,000 items.
 Each `read_page` re-reads the catalogs on the stack (small documents) and then reads up to `limit`
 items. A frame's location is stored relative to the frame above it (the root's relative to its own
-folder) when it lies below it, else absolute; query strings are never stored: when the root URL
-carries one (a container SAS), it is added again to every fetch on the root's host.
+folder) when it lies below it, else absolute. The root URL's query string (a container SAS) is not
+stored: it is added again to every fetch on the root's host that has no query of its own; a link
+that carries its own query keeps it, since nothing else can fetch it.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any, Final
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 from shared.ingest_request import StaticCatalogSource
 from shared.sources.base import MAX_CURSOR_BYTES, Cursor, RawItem, SourcePage, cursor_size
@@ -67,7 +68,7 @@ class StaticCatalogItemSource:
                 continue
             stack[-1] = (url, index + 1)
             rel, href = followed[index]
-            target = urljoin(url, href)
+            target = urldefrag(urljoin(url, href)).url
             if rel == "item":
                 items.append(read_item_url(self._http, target, fetch_url=self._fetch_url(target)))
             elif any(frame_url == target for frame_url, _ in stack):
