@@ -35,10 +35,10 @@ from local.host.app_loader import (
     TriggerKind,
     load_app,
 )
-from local.host.auth import Keys
+from local.host.auth import AuthConfigError, Keys
 from local.host.bindings import ResolvedFunction, resolve_function
 from local.host.clock import Clock, SystemClock
-from local.host.host_config import HostConfig, load_host_json
+from local.host.host_config import HostConfig, HostConfigError, load_host_json
 from local.host.http_server import AdminInputError, HostHttpApp
 from local.host.invocation import Invocation, InvocationLog, InvocationResult, Invoker
 from local.host.outputs import QueueWriter, make_output_flush
@@ -52,6 +52,7 @@ from local.host.queue_listener import (
 from local.host.routes import RouteTable, RouteTemplateError
 from local.host.settings import (
     AppSettings,
+    SettingsFileError,
     find_settings_file,
     function_disabled,
     merge_settings,
@@ -197,7 +198,10 @@ class LocalHost:
             raise HostStartError("this host was started already")
         self._started = True
         try:
-            self._prepare()
+            try:
+                self._prepare()
+            except (HostConfigError, SettingsFileError, AuthConfigError) as exc:
+                raise HostStartError(str(exc)) from exc
             self._thread = threading.Thread(target=self._run_loop, name="local-host", daemon=True)
             self._thread.start()
             if not self._ready.wait(timeout):

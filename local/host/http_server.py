@@ -115,6 +115,12 @@ def to_response(value: Any) -> Response:
     return response
 
 
+def _original_url(request: Request, raw_path: str) -> str:
+    host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+    query = request.url.query
+    return f"{request.url.scheme}://{host}{raw_path}" + (f"?{query}" if query else "")
+
+
 def _problem(status: int, detail: str) -> Response:
     return JSONResponse({"status": status, "detail": detail}, status_code=status)
 
@@ -165,8 +171,8 @@ class HostHttpApp:
         prefix = "/" + runtime.route_prefix if runtime.route_prefix else ""
         if prefix and not (path == prefix or path.startswith(prefix + "/")):
             return Response(status_code=404)
-        relative = request.scope.get("raw_path", path.encode()).decode("latin-1").split("?", 1)[0]
-        relative = relative[len(prefix) :]
+        raw_path = request.scope.get("raw_path", path.encode()).decode("latin-1").split("?", 1)[0]
+        relative = raw_path[len(prefix) :]
         match = runtime.http_routes.match(request.method, relative)
         if match.target is None:
             if match.allowed:
@@ -182,7 +188,8 @@ class HostHttpApp:
         body = await request.body()
         http_request = build_http_request(
             request.method,
-            str(request.url),
+            # The URL as sent (still percent-encoded), as the host passes it on.
+            _original_url(request, raw_path),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
             request.url.query,
             match.values,

@@ -63,6 +63,8 @@ class ListenerStats:
     wakeups: int = 0
     missing_queue_polls: int = 0
     in_flight: int = 0
+    # True while the listener waits for in-flight to fall to newBatchThreshold.
+    waiting_for_capacity: bool = False
     current_delay: float = 0.0
     # Messages left invisible by the host (no poison queue), by id: when they reappear.
     parked: dict[str, dt.datetime] = field(default_factory=dict)
@@ -207,9 +209,11 @@ class QueueListener:
         threshold = self.options.new_batch_threshold
         while not self._stopping:
             async with self._capacity:
+                self.stats.waiting_for_capacity = self.stats.in_flight > threshold
                 await self._capacity.wait_for(
                     lambda: self.stats.in_flight <= threshold or self._stopping
                 )
+                self.stats.waiting_for_capacity = False
             if self._stopping:
                 break
             # The real host fetches batchSize; it caps in-flight at batchSize + threshold.

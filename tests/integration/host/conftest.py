@@ -35,6 +35,7 @@ ALL_FUNCTIONS = (
     "slow",
     "slow_async",
     "tick",
+    "tock",
     "on_startup",
     "on_blob",
 )
@@ -70,12 +71,22 @@ class Queues:
             message_decode_policy=TextBase64DecodePolicy() if base64 else None,
         )
 
-    def send(self, name: str, body: str | dict[str, Any], *, base64: bool = True) -> str:
+    def send(
+        self, name: str, body: str | dict[str, Any], *, base64: bool = True, delay: int = 0
+    ) -> str:
         client = self.client(name, base64=base64)
         with contextlib.suppress(ResourceExistsError):
             client.create_queue()
         text = body if isinstance(body, str) else json.dumps(body)
-        return str(client.send_message(text).id)
+        return str(client.send_message(text, visibility_timeout=delay or None).id)
+
+    def receive_and_release(self, name: str, times: int) -> None:
+        """Raise the dequeue count of the one message in `name` by `times` (another consumer
+        that received it and gave it back)."""
+        client = self.client(name, base64=False)
+        for _ in range(times):
+            (message,) = list(client.receive_messages(max_messages=1, visibility_timeout=30))
+            client.update_message(message, visibility_timeout=0)
 
     def peek_raw(self, name: str, max_messages: int = 32) -> list[str]:
         """The stored text of the visible messages (not decoded)."""

@@ -24,7 +24,7 @@ CALLS: dict[str, list[dict[str, Any]]] = defaultdict(list)
 # Tests set these to hold a function inside its run.
 RELEASE_TICK = threading.Event()
 RELEASE_SLOW = threading.Event()
-_running = {"tick": 0, "tick_max": 0}
+_running = {"tick": 0, "tick_max": 0, "slow": 0, "slow_max": 0}
 
 
 def record(name: str, **data: Any) -> None:
@@ -40,14 +40,25 @@ def calls(name: str) -> list[dict[str, Any]]:
 def reset() -> None:
     with _lock:
         CALLS.clear()
-        _running.update(tick=0, tick_max=0)
+        _running.update(tick=0, tick_max=0, slow=0, slow_max=0)
     RELEASE_TICK.set()
     RELEASE_SLOW.set()
 
 
-def max_concurrent_ticks() -> int:
+def max_concurrent(name: str) -> int:
     with _lock:
-        return _running["tick_max"]
+        return _running[f"{name}_max"]
+
+
+def _enter(name: str) -> None:
+    with _lock:
+        _running[name] += 1
+        _running[f"{name}_max"] = max(_running[f"{name}_max"], _running[name])
+
+
+def _leave(name: str) -> None:
+    with _lock:
+        _running[name] -= 1
 
 
 # --- HTTP ----------------------------------------------------------------------------------
@@ -156,9 +167,18 @@ def sink(msg: func.QueueMessage) -> None:
 
 @bp.queue_trigger(arg_name="msg", queue_name="%SLOW_QUEUE%", connection="AzureWebJobsStorage")
 def slow(msg: func.QueueMessage) -> None:
-    record("slow", body=msg.get_body().decode(), dequeue_count=msg.dequeue_count)
-    # Bounded, so an abandoned thread ends by itself.
-    RELEASE_SLOW.wait(float(json.loads(msg.get_body()).get("hold", 20)))
+    _enter("slow")
+    try:
+        record("slow", body=msg.get_body().decode(), dequeue_count=msg.dequeue_count)
+        hold = float(json.loads(msg.get_body()).get("hold", 20))
+        if json.loads(msg.get_body()).get("sleep"):
+            # A fixed run time, for the lease test: no event can cut it short.
+            threading.Event().wait(hold)
+        else:
+            # Bounded, so an abandoned thread ends by itself.
+            RELEASE_SLOW.wait(hold)
+    finally:
+        _leave("slow")
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%SLOW_ASYNC_QUEUE%", connection="AzureWebJobsStorage")
@@ -172,9 +192,7 @@ async def slow_async(msg: func.QueueMessage) -> None:
 
 @bp.timer_trigger(arg_name="timer", schedule="%TICK_SCHEDULE%", use_monitor=True)
 def tick(timer: func.TimerRequest) -> None:
-    with _lock:
-        _running["tick"] += 1
-        _running["tick_max"] = max(_running["tick_max"], _running["tick"])
+    _enter("tick")
     record(
         "tick",
         past_due=timer.past_due,
@@ -184,13 +202,18 @@ def tick(timer: func.TimerRequest) -> None:
     try:
         RELEASE_TICK.wait(20)
     finally:
-        with _lock:
-            _running["tick"] -= 1
+        _leave("tick")
 
 
 @bp.timer_trigger(arg_name="timer", schedule="0 0 0 1 1 *", run_on_startup=True, use_monitor=False)
 def on_startup(timer: func.TimerRequest) -> None:
     record("on_startup", past_due=timer.past_due)
+
+
+@bp.timer_trigger(arg_name="timer", schedule="%TICK_SCHEDULE%", use_monitor=False)
+async def tock(timer: func.TimerRequest) -> None:
+    record("tock", past_due=timer.past_due)
+    raise RuntimeError("the timer failed")
 
 
 # --- Event Grid ----------------------------------------------------------------------------
