@@ -213,7 +213,12 @@ class LocalHost:
         except BaseException:
             self._teardown_after_failed_start()
             raise
-        log.info("%s", self.describe())
+        log.info(
+            "Local Functions host %r listening on %s with %d function(s)",
+            self.host_id,
+            self.base_url,
+            len(self.functions),
+        )
         return self
 
     def _prepare(self) -> None:
@@ -246,6 +251,10 @@ class LocalHost:
                 self.function_errors[name] = str(exc)
                 continue
             self.functions[name] = resolved
+            if "retry_policy" in spec.settings:
+                log.warning(
+                    "%s has a retry policy; the local host does not apply retry policies", name
+                )
         if self.function_errors and self._fail_on_errors:
             details = "; ".join(f"{n}: {e}" for n, e in sorted(self.function_errors.items()))
             raise HostStartError(f"function(s) in error: {details}")
@@ -271,9 +280,10 @@ class LocalHost:
         return sock
 
     def _teardown_after_failed_start(self) -> None:
-        if self._loop is not None and self._stop_event is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._stop_event.set)
-            self._thread.join(STOP_GRACE_SECONDS)
+        loop, stop, thread = self._loop, self._stop_event, self._thread
+        if loop is not None and stop is not None and thread is not None and thread.is_alive():
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(STOP_GRACE_SECONDS)
         if self._socket is not None:
             self._socket.close()
         self._env.restore()
@@ -377,14 +387,11 @@ class LocalHost:
         self._env.restore()
 
     async def _shutdown(self) -> None:
-        grace = (
-            min(STOP_GRACE_SECONDS, self.config.function_timeout or STOP_GRACE_SECONDS)
-            if (self.config)
-            else STOP_GRACE_SECONDS
-        )
+        function_timeout = self.config.function_timeout if self.config else None
+        grace = min(STOP_GRACE_SECONDS, function_timeout or STOP_GRACE_SECONDS)
         await asyncio.gather(
             *(listener.stop(grace) for listener in self._listeners.values()),
-            *(timer.stop() for timer in self._timers.values()),
+            *(timer.stop(grace) for timer in self._timers.values()),
             return_exceptions=True,
         )
         work = [t for t in self._background if not t.done()]
@@ -485,7 +492,7 @@ class LocalHost:
     def _wake_listeners(self, endpoint: str, queue_name: str) -> None:
         for listener in self._listeners.values():
             if listener.queue_name == queue_name and listener.endpoint == endpoint:
-                listener.notify()
+                listener.notify(by_write=True)
 
     def _record_event(self, event: QueueEvent) -> None:
         with self._events_lock:

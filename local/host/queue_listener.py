@@ -61,6 +61,7 @@ class ListenerStats:
     empty_polls: int = 0
     received: int = 0
     wakeups: int = 0
+    woken_by_writes: int = 0
     missing_queue_polls: int = 0
     in_flight: int = 0
     # True while the listener waits for in-flight to fall to newBatchThreshold.
@@ -184,9 +185,12 @@ class QueueListener:
     def start(self) -> None:
         self._runner = asyncio.ensure_future(self._run())
 
-    def notify(self) -> None:
-        """Poll now (must be called on the host's loop)."""
+    def notify(self, *, by_write: bool = False) -> None:
+        """Poll now (must be called on the host's loop). `by_write`: an output binding or the
+        poison queue copy wrote to this queue, which is when the real host wakes a listener."""
         self.stats.wakeups += 1
+        if by_write:
+            self.stats.woken_by_writes += 1
         self._wake.set()
 
     async def stop(self, timeout: float) -> None:

@@ -178,10 +178,15 @@ class TimerListener:
     def start(self) -> None:
         self._runner = asyncio.ensure_future(self._run())
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float) -> None:
+        """Stop scheduling; a run in progress gets `timeout` seconds to finish."""
         self._stop.set()
         if self._runner is not None:
-            await self._runner
+            _, pending = await asyncio.wait({self._runner}, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
         if self._lock is not None:
             await self._lock.release()
             self.state.lock_held = False
@@ -193,6 +198,15 @@ class TimerListener:
             renewal = asyncio.ensure_future(self._keep_lock())
             try:
                 await self._schedule_loop()
+            except AzureError as exc:
+                # Storage trouble (status blob): give the lock up and start over, as the host
+                # restarts a failed listener.
+                log.warning("timer %s: listener error (%s); restarting", self.name, exc)
+                if self._lock is not None:
+                    await self._lock.release()
+                    self.state.lock_held = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self._lock_retry)
             finally:
                 renewal.cancel()
 

@@ -168,5 +168,8 @@ def make_host(
         return host
 
     yield make
+    # Release held functions first, or stopping would wait for them.
+    sample_app.RELEASE_TICK.set()
+    sample_app.RELEASE_SLOW.set()
     for host in reversed(started):
         host.stop()

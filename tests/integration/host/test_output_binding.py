@@ -35,7 +35,7 @@ def test_outputs_are_sent_after_success_one_message_per_element(
     assert relay.finished_at is not None
     assert all(s.started_at >= relay.finished_at for s in sinks)
     # The sink's listener was woken by the write instead of waiting for its next poll.
-    assert host.listener("sink").stats.wakeups >= 1
+    assert host.listener("sink").stats.woken_by_writes >= 1
     # The function saw a context with its own invocation id.
     assert sample_app.calls("relay")[0]["invocation_id"] == relay.id
 

@@ -71,7 +71,7 @@ def test_a_write_to_the_poison_queue_wakes_its_listener(
     host.wait_for_invocations("flaky_poison", 1, timeout=30)
 
     assert sample_app.calls("flaky_poison") == [{"body": "fail please"}]
-    assert host.listener("flaky_poison").stats.wakeups >= 1
+    assert host.listener("flaky_poison").stats.woken_by_writes >= 1
 
 
 def test_invalid_base64_goes_to_poison_without_invoking(
