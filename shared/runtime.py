@@ -9,12 +9,28 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
+from shared.geocatalog.client import GeoCatalogClient
+from shared.planetary_computer import PlanetaryComputer
+from shared.ratelimit import AdaptiveRateLimiter
 from shared.settings import Settings, current_settings
 
 
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    @cached_property
+    def geocatalog(self) -> GeoCatalogClient:
+        """The GeoCatalog client; its rate limiter is shared by every function of this instance."""
+        geocatalog = self.settings.geocatalog
+        limiter = AdaptiveRateLimiter(geocatalog.max_calls_per_second)
+        return GeoCatalogClient(geocatalog, limiter=limiter)
+
+    @cached_property
+    def planetary_computer(self) -> PlanetaryComputer:
+        return PlanetaryComputer(
+            self.settings.planetary_computer_url, timeout=self.settings.geocatalog.timeout_seconds
+        )
 
 
 _lock = threading.Lock()
