@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -62,24 +63,25 @@ _RFC3339 = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65_536)
 def parse_timestamp(value: str, *, end_of_day: bool = False) -> float:
     """Epoch seconds of an RFC 3339 timestamp; a bare date is its first (or last) instant.
 
     Offsets are honoured, a missing offset means UTC, fractions of any length are accepted
-    (the service writes 7 digits, Python writes 6, SAS tokens write none).
+    (the service writes 7 digits, Python writes 6, SAS tokens write none). Cached: searches
+    compare the same item timestamps over and over.
     """
     match = _RFC3339.match(value.strip())
     if match is None:
         raise ValueError(f"not an RFC 3339 timestamp: {value!r}")
-    if match["time"] is None:
-        parsed = datetime.strptime(match["date"], "%Y-%m-%d").replace(tzinfo=UTC)
-        if end_of_day:
-            parsed += timedelta(days=1, microseconds=-1)
-    else:
-        # strptime validates ranges (no hour 25, no minute 61).
-        parsed = datetime.strptime(
-            f"{match['date']}T{match['time']}Z", "%Y-%m-%dT%H:%M:%S%z"
-        ).astimezone(UTC)
+    year, month, day = (int(part) for part in match["date"].split("-"))
+    hour = minute = second = 0
+    if match["time"] is not None:
+        hour, minute, second = (int(part) for part in match["time"].split(":"))
+    # The datetime constructor validates ranges (no month 13, no hour 25).
+    parsed = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    if match["time"] is None and end_of_day:
+        parsed += timedelta(days=1, microseconds=-1)
     tz = match["tz"]
     if tz and tz not in ("Z", "z"):
         sign = 1 if tz[0] == "+" else -1

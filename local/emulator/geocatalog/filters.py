@@ -123,6 +123,8 @@ def geometry_bbox(geometry: dict[str, Any] | None) -> BBox | None:
 def item_bbox(item: dict[str, Any]) -> BBox | None:
     bbox = item.get("bbox")
     if isinstance(bbox, list):
+        if len(bbox) == 4 and all(type(v) in (float, int) for v in bbox) and bbox[1] <= bbox[3]:
+            return (bbox[0], bbox[1], bbox[2], bbox[3])  # the common case, without copies
         try:
             return parse_bbox(bbox)
         except ValueError:
@@ -139,6 +141,8 @@ def _split_antimeridian(box: BBox) -> list[BBox]:
 
 def bbox_intersects(a: BBox, b: BBox) -> bool:
     """Closed-box overlap; a box whose west exceeds its east crosses the antimeridian."""
+    if a[0] <= a[2] and b[0] <= b[2]:
+        return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
     for first in _split_antimeridian(a):
         for second in _split_antimeridian(b):
             if (
