@@ -2,9 +2,9 @@
 
 import azure.functions as func
 
-from functions import health
+from functions import collections_api, health
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (health.bp,):
+for blueprint in (health.bp, collections_api.bp):
     app.register_functions(blueprint)

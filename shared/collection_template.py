@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import mimetypes
 import posixpath
 from collections.abc import Mapping
@@ -173,7 +174,7 @@ def _raise_for_status(response: requests.Response, *, field: str, host: str) -> 
     if status == 429:
         retry_after = parse_retry_after(response.headers)
         if retry_after is not None:
-            extra["retryAfter"] = retry_after
+            extra["retryAfter"] = math.ceil(retry_after)
         raise ServiceUnavailable(
             f"{host} is throttling fetches of {field}", field=field, extra=extra
         )

@@ -5,13 +5,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from shared.runtime import runtime
 from shared.settings import Settings, SettingsError
 from shared.storage import queue_service, table_service
 
 # A probe returns a short human detail on success and raises on failure.
 Probe = Callable[[], str]
+# Seconds the GeoCatalog probe waits: a health check must answer quickly even when it cannot.
+GEOCATALOG_PROBE_TIMEOUT = 5.0
+
+
+class GeoCatalogProbe(Protocol):
+    def probe(self, *, timeout: float = ...) -> str: ...
+
+
+def _runtime_geocatalog() -> GeoCatalogProbe:
+    # The process's client: its cached token and rate limiter, not a fresh credential per check.
+    return runtime().geocatalog
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,12 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first_line}"[:300]
 
 
-def service_probes(load_settings: Callable[[], Settings]) -> dict[str, Probe]:
-    """The probes of the deployed service: configuration, then the storage account."""
+def service_probes(
+    load_settings: Callable[[], Settings],
+    *,
+    geocatalog: Callable[[], GeoCatalogProbe] = _runtime_geocatalog,
+) -> dict[str, Probe]:
+    """The probes of the deployed service: configuration, the storage account, the GeoCatalog."""
 
     def configuration() -> str:
         settings = load_settings()
@@ -75,7 +91,18 @@ def service_probes(load_settings: Callable[[], Settings]) -> dict[str, Probe]:
         table_service(settings.storage).get_service_properties(timeout=5)
         return "queues and tables answer"
 
-    return {"configuration": configuration, "storage": storage}
+    def geocatalog_answers() -> str:
+        load_settings()
+        return "GeoCatalog answers: " + geocatalog().probe(timeout=GEOCATALOG_PROBE_TIMEOUT)
+
+    return {"configuration": configuration, "storage": storage, "geocatalog": geocatalog_answers}
 
 
-__all__ = ["HealthReport", "Probe", "SettingsError", "run_probes", "service_probes"]
+__all__ = [
+    "GeoCatalogProbe",
+    "HealthReport",
+    "Probe",
+    "SettingsError",
+    "run_probes",
+    "service_probes",
+]
