@@ -208,7 +208,7 @@ module geocatalogRbac 'app/geocatalog-rbac.bicep' = if (!empty(geocatalogResourc
   }
 }
 
-module function 'app/function.bicep' = {
+module functionApp 'app/function.bicep' = {
   name: 'function'
   scope: rg
   params: {
@@ -236,10 +236,10 @@ module function 'app/function.bicep' = {
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
-output AZURE_FUNCTION_NAME string = function.outputs.name
-output AZURE_FUNCTION_URL string = 'https://${function.outputs.defaultHostName}'
-output SERVICE_API_NAME string = function.outputs.name
-output SERVICE_API_URI string = 'https://${function.outputs.defaultHostName}'
+output AZURE_FUNCTION_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_URL string = 'https://${functionApp.outputs.defaultHostName}'
+output SERVICE_API_NAME string = functionApp.outputs.name
+output SERVICE_API_URI string = 'https://${functionApp.outputs.defaultHostName}'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
