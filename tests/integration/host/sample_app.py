@@ -139,7 +139,15 @@ def enqueue(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse:
 @bp.queue_trigger(arg_name="msg", queue_name="%FLAKY_QUEUE%", connection="AzureWebJobsStorage")
 def flaky(msg: func.QueueMessage) -> None:
     body = msg.get_body().decode("utf-8", errors="replace")
-    record("flaky", body=body, dequeue_count=msg.dequeue_count, id=msg.id, type=type(msg).__name__)
+    record(
+        "flaky",
+        body=body,
+        dequeue_count=msg.dequeue_count,
+        id=msg.id,
+        type=type(msg).__name__,
+        times=(msg.insertion_time, msg.expiration_time, msg.time_next_visible),
+        pop_receipt=msg.pop_receipt,
+    )
     if "fail" in body:
         raise RuntimeError(f"asked to fail on attempt {msg.dequeue_count}")
 

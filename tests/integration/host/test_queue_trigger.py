@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 from local.host import Outcome
@@ -28,12 +29,14 @@ def test_success_invokes_once_with_the_full_message_and_deletes_it(
     host.drain(timeout=30)
 
     (call,) = sample_app.calls("flaky")
-    assert call == {
-        "body": '{"itemId": "S2B_MSIL2A_20220612"}',
-        "dequeue_count": 1,
-        "id": message_id,
-        "type": "QueueMessage",
-    }
+    assert call["body"] == '{"itemId": "S2B_MSIL2A_20220612"}'
+    assert (call["dequeue_count"], call["id"], call["type"]) == (1, message_id, "QueueMessage")
+    inserted, expires, visible = call["times"]
+    assert inserted.tzinfo is not None
+    # The storage default TTL, and the host's 10-minute lease while the function runs.
+    assert expires - inserted == dt.timedelta(days=7)
+    assert dt.timedelta(minutes=9) < visible - inserted <= dt.timedelta(minutes=11)
+    assert call["pop_receipt"]
     assert queues.count(queue) == 0
     (invocation,) = host.invocations_of("flaky")
     assert invocation.outcome is Outcome.SUCCEEDED
@@ -124,6 +127,20 @@ def test_without_a_poison_queue_a_failed_message_stays_invisible(
     assert report.parked == {long_name: 1}
     (event,) = host.queue_events
     assert event.action == "left-invisible"
+
+
+def test_a_queue_that_does_not_exist_yet_is_polled_with_back_off_not_an_error(
+    make_host: MakeHost, queues: Queues, names: dict[str, str]
+) -> None:
+    host = make_host({"flaky"})
+    stats = host.listener("flaky").stats
+    host.wait_until(lambda: stats.missing_queue_polls >= 2, what="polls of a missing queue")
+    assert stats.current_delay > 0.1
+
+    queues.send(names["FLAKY_QUEUE"], "now it exists")
+    host.drain(timeout=30)
+
+    assert [c["body"] for c in sample_app.calls("flaky")] == ["now it exists"]
 
 
 def test_message_encoding_none_reads_and_writes_plain_text(
