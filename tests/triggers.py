@@ -217,7 +217,7 @@ def app_functions(app: func.FunctionApp) -> list[Function]:
 
 def function_by_name(app: func.FunctionApp, name: str) -> Function:
     """The registered function called `name` (the `@function_name`, else the Python name)."""
-    functions = {f.get_function_name(): f for f in app_functions(app)}
+    functions = {f.get_function_name() or "": f for f in app_functions(app)}
     try:
         return functions[name]
     except KeyError:

@@ -170,7 +170,7 @@ class QueueListener:
         self._backoff = RandomizedExponentialBackoff(options.max_polling_interval)
         self._wake = asyncio.Event()
         self._capacity = asyncio.Condition()
-        self._stopping = False
+        self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
 
@@ -195,7 +195,7 @@ class QueueListener:
 
     async def stop(self, timeout: float) -> None:
         """Stop polling and wait up to `timeout` for in-flight messages to finish."""
-        self._stopping = True
+        self._stop.set()
         self._wake.set()
         async with self._capacity:
             self._capacity.notify_all()
@@ -211,14 +211,14 @@ class QueueListener:
     async def _run(self) -> None:
         batch = self.options.batch_size
         threshold = self.options.new_batch_threshold
-        while not self._stopping:
+        while not self._stop.is_set():
             async with self._capacity:
                 self.stats.waiting_for_capacity = self.stats.in_flight > threshold
                 await self._capacity.wait_for(
-                    lambda: self.stats.in_flight <= threshold or self._stopping
+                    lambda: self.stats.in_flight <= threshold or self._stop.is_set()
                 )
                 self.stats.waiting_for_capacity = False
-            if self._stopping:
+            if self._stop.is_set():
                 break
             # The real host fetches batchSize; it caps in-flight at batchSize + threshold.
             messages = await self._receive(batch)

@@ -101,7 +101,7 @@ class Queues:
             props = self.client(name).get_queue_properties()
         except Exception:  # noqa: BLE001 - a queue that does not exist holds nothing
             return 0
-        return int(props.approximate_message_count)
+        return int(props.approximate_message_count or 0)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 import azure.functions as func
+from azure.functions.timer import TimerRequest
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 bp = func.Blueprint()
@@ -199,7 +200,8 @@ async def slow_async(msg: func.QueueMessage) -> None:
 
 
 @bp.timer_trigger(arg_name="timer", schedule="%TICK_SCHEDULE%", use_monitor=True)
-def tick(timer: func.TimerRequest) -> None:
+def tick(timer: TimerRequest) -> None:
+    # The concrete class the worker passes; the abstract func.TimerRequest lacks schedule_status.
     _enter("tick")
     record(
         "tick",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import httpx
 
@@ -14,7 +15,7 @@ from tests.integration.host.conftest import FAST_HOST_JSON, MakeHost, Queues
 
 
 def _slow_polling() -> dict[str, object]:
-    config = json.loads(json.dumps(FAST_HOST_JSON))
+    config: dict[str, Any] = json.loads(json.dumps(FAST_HOST_JSON))
     config["extensions"]["queues"]["maxPollingInterval"] = "00:01:00"
     return config
 

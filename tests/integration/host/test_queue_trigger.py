@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from typing import Any
 
 from local.host import Outcome
 from tests.integration.host import sample_app
@@ -14,7 +15,7 @@ MAX_DEQUEUE = FAST_HOST_JSON["extensions"]["queues"]["maxDequeueCount"]
 
 
 def _host_json(**queues: object) -> dict[str, object]:
-    config = json.loads(json.dumps(FAST_HOST_JSON))
+    config: dict[str, Any] = json.loads(json.dumps(FAST_HOST_JSON))
     config["extensions"]["queues"].update(queues)
     return config
 

@@ -6,6 +6,7 @@ import azure.functions as func
 import pytest
 
 from local.host.app_loader import (
+    FunctionSpec,
     HttpTriggerSpec,
     QueueTriggerSpec,
     TimerTriggerSpec,
@@ -19,7 +20,7 @@ def _app() -> func.FunctionApp:
     return func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 
-def _only(app: func.FunctionApp) -> object:
+def _only(app: func.FunctionApp) -> FunctionSpec:
     (function,) = enumerate_functions(app)
     return describe(function)
 
