@@ -185,6 +185,21 @@ class RunningEmulator:
     def base_url(self) -> str:
         return self.server.base_url
 
+    def configure(self, **changes: Any) -> GeoCatalogConfig:
+        """Change switches of the running emulator (GeoCatalogConfig fields)."""
+        return self.emulator.update_config(changes)
+
+    def stats(self) -> dict[str, Any]:
+        """Calls by route, method and status (as GET /_emulator/stats, without state)."""
+        return self.emulator.stats.snapshot()
+
+    def fault(self, **spec: Any) -> None:
+        """Script a burst of faults (as POST /_emulator/faults)."""
+        self.emulator.faults.script(spec)
+
+    def reset(self) -> None:
+        self.emulator.reset()
+
     def stop(self) -> None:
         self.server.stop()
 
