@@ -99,6 +99,7 @@ def test_event_grid_event_refuses_an_array() -> None:
 def test_capturing_out_records_every_set_and_answers_the_last() -> None:
     out: CapturingOut[str] = CapturingOut()
     assert not out.was_set
+    assert out.get() is None
     out.set("a")
     out.set("b")
     assert out.values == ["a", "b"]
