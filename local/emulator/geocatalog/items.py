@@ -242,7 +242,8 @@ def _patch_work(
         if failure is not None:
             return _fail_all(op, 1, Outcome.failed(failure.code, failure.message))
         # Only assets whose href the patch sets are read again (and copied again).
-        patched_assets = patch.get("assets") if isinstance(patch.get("assets"), dict) else {}
+        raw_assets = patch.get("assets")
+        patched_assets: dict[str, Any] = raw_assets if isinstance(raw_assets, dict) else {}
         touched = {
             key: merged["assets"][key]
             for key, value in patched_assets.items()

@@ -137,6 +137,8 @@ def build_search(
         if intersects not in (None, ""):
             if bbox is not None:
                 raise ValueError("use either bbox or intersects, not both")
+            if not isinstance(intersects, dict):
+                raise ValueError("'intersects' must be a GeoJSON geometry")
             bbox = geometry_bbox(intersects)
             if bbox is None:
                 raise ValueError("'intersects' must be a GeoJSON geometry")
