@@ -2,9 +2,25 @@
 
 import azure.functions as func
 
-from functions import collections_api, health
+from functions import (
+    collections_api,
+    dead_letters,
+    health,
+    ingest_api,
+    jobs_api,
+    maintenance,
+    pipeline_queues,
+)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (health.bp, collections_api.bp):
+for blueprint in (
+    health.bp,
+    collections_api.bp,
+    ingest_api.bp,
+    jobs_api.bp,
+    pipeline_queues.bp,
+    dead_letters.bp,
+    maintenance.bp,
+):
     app.register_functions(blueprint)

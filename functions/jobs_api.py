@@ -25,7 +25,7 @@ _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _job_id(req: func.HttpRequest) -> str:
-    job_id = req.route_params.get("jobId", "")
+    job_id = str(req.route_params.get("jobId", ""))
     if not _JOB_ID.match(job_id):
         raise NotFound(f"no job {job_id[:64]}", field="jobId")
     return job_id

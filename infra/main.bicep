@@ -59,7 +59,7 @@ param geocatalogTimeoutSeconds string = '30'
 param planetaryComputerUrl string = 'https://planetarycomputer.microsoft.com'
 
 @description('Comma-separated hosts the service may fetch templates and sources from (SOURCE_ALLOWED_HOSTS).')
-param sourceAllowedHosts string = 'planetarycomputer.microsoft.com'
+param sourceAllowedHosts string = 'planetarycomputer.microsoft.com,ai4edatasetspublicassets.blob.core.windows.net'
 
 @description('Overrides of the pipeline tuning settings below (INGEST_* and SAS_RENEW_BEFORE_MINUTES), as string values.')
 param ingestSettings object = {}
@@ -109,7 +109,7 @@ var ingestDefaults = {
   INGEST_MAX_STATUS_CHECKS: '200'
   INGEST_MAX_POST_ATTEMPTS: '4'
   INGEST_THROTTLE_MAX_DELAY_SECONDS: '300'
-  SAS_RENEW_BEFORE_MINUTES: '60'
+  SAS_RENEW_BEFORE_MINUTES: '15'
 }
 
 // Every setting the service reads (shared/settings.py); the host's identity settings

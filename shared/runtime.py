@@ -7,12 +7,24 @@ Settings (or pass fakes straight to the service functions) instead of patching m
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from functools import cached_property
 
-from shared.geocatalog.client import GeoCatalogClient
+import requests
+
+from shared.bootstrap import BootstrapRequest, bootstrap_collection
+from shared.collection_template import TemplateFetcher, UrlPolicy
+from shared.geocatalog.client import GeoCatalogClient, new_session
+from shared.geocatalog.errors import NotFoundError
+from shared.ingestion_sources import IngestionSourceManager, PlanetaryComputerSasProvider
+from shared.jobs.store import JobStore
+from shared.payloads import PayloadStore
+from shared.pipeline.deps import PipelineDeps
 from shared.planetary_computer import PlanetaryComputer
+from shared.queues import IngestQueues
 from shared.ratelimit import AdaptiveRateLimiter
 from shared.settings import Settings, current_settings
+from shared.storage import blob_container, table_client
 
 
 class Runtime:
@@ -31,6 +43,58 @@ class Runtime:
         return PlanetaryComputer(
             self.settings.planetary_computer_url, timeout=self.settings.geocatalog.timeout_seconds
         )
+
+    @cached_property
+    def source_session(self) -> requests.Session:
+        """HTTP session for reading sources (STAC APIs, catalogs, item URLs)."""
+        return new_session()
+
+    @cached_property
+    def sources(self) -> IngestionSourceManager:
+        """Ingestion sources, cached per process; SAS tokens from the Planetary Computer."""
+        return IngestionSourceManager(
+            self.geocatalog,
+            PlanetaryComputerSasProvider(self.planetary_computer),
+            renew_before=timedelta(minutes=self.settings.pipeline.sas_renew_before_minutes),
+        )
+
+    @cached_property
+    def pipeline(self) -> PipelineDeps:
+        """Everything the ingest pipeline steps need; the storage it uses exists afterwards."""
+        settings = self.settings
+        store = JobStore(table_client(settings.storage, settings.jobs_table))
+        store.ensure_table()
+        queues = IngestQueues(settings.storage, settings.queues)
+        queues.ensure()
+        payloads = PayloadStore(blob_container(settings.storage, settings.payload_container))
+        payloads.ensure()
+        return PipelineDeps(
+            settings=settings,
+            store=store,
+            queues=queues,
+            payloads=payloads,
+            catalog=self.geocatalog,
+            sources=self.sources,
+            http=self.source_session,
+            ensure_collection=self.ensure_collection,
+        )
+
+    def ensure_collection(self, collection_id: str, template_url: str) -> None:
+        """createCollection: bootstrap the target from its template when it does not exist yet
+        (an existing collection is left as its owner configured it)."""
+        try:
+            self.geocatalog.get_collection(collection_id)
+            return
+        except NotFoundError:
+            pass
+        policy = UrlPolicy.from_settings(self.settings)
+        with TemplateFetcher(policy) as fetcher:
+            bootstrap_collection(
+                BootstrapRequest(collection_id, template_url),
+                geocatalog=self.geocatalog,
+                planetary_computer=self.planetary_computer,
+                fetcher=fetcher,
+            )
 
 
 _lock = threading.Lock()

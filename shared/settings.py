@@ -14,6 +14,12 @@ DEFAULT_API_VERSION = "2026-04-15"
 GEOCATALOG_SCOPE = "https://geocatalog.spatio.azure.com/.default"
 PLANETARY_COMPUTER_URL = "https://planetarycomputer.microsoft.com"
 
+# The Planetary Computer's APIs, and the public container its collection thumbnails live in.
+DEFAULT_ALLOWED_HOSTS = (
+    "planetarycomputer.microsoft.com",
+    "ai4edatasetspublicassets.blob.core.windows.net",
+)
+
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -108,7 +114,9 @@ class PipelineSettings:
     max_status_checks: int = 200
     max_post_attempts: int = 4
     throttle_max_delay_seconds: float = 300.0
-    sas_renew_before_minutes: int = 60
+    # The tutorial renews a source within 15 minutes of expiry; Planetary Computer tokens live
+    # about an hour, so a larger margin would renew on nearly every call.
+    sas_renew_before_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,7 @@ class Settings:
     storage: StorageSettings
     planetary_computer_url: str = PLANETARY_COMPUTER_URL
     # Hosts the service may fetch templates and sources from, on behalf of callers.
-    allowed_source_hosts: tuple[str, ...] = ("planetarycomputer.microsoft.com",)
+    allowed_source_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     # Plain http is accepted only in local mode (the emulators); production talks https only.
     local_mode: bool = False
     queues: QueueNames = field(default_factory=QueueNames)
@@ -172,7 +180,7 @@ class Settings:
                 "SAS_RENEW_BEFORE_MINUTES", defaults.sas_renew_before_minutes, minimum=1
             ),
         )
-        hosts = reader.text("SOURCE_ALLOWED_HOSTS", "planetarycomputer.microsoft.com")
+        hosts = reader.text("SOURCE_ALLOWED_HOSTS", ",".join(DEFAULT_ALLOWED_HOSTS))
         return cls(
             geocatalog=geocatalog,
             storage=StorageSettings.from_env(e),
