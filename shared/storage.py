@@ -50,7 +50,13 @@ def queue_service(storage: StorageSettings) -> QueueServiceClient:
 
 
 def queue_client(storage: StorageSettings, name: str) -> QueueClient:
-    return queue_service(storage).get_queue_client(name)
+    # get_queue_client() does not pass the service client's message policies on: without them
+    # here, messages go out as raw text and the host (messageEncoding base64) poisons them unread.
+    return queue_service(storage).get_queue_client(
+        name,
+        message_encode_policy=TextBase64EncodePolicy(),
+        message_decode_policy=TextBase64DecodePolicy(),
+    )
 
 
 def table_service(storage: StorageSettings) -> TableServiceClient:
