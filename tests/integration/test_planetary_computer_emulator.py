@@ -21,6 +21,10 @@ from local.emulator.planetary_computer import (
 )
 from local.emulator.planetary_computer.config import DEFAULT_FIXTURES_DIR
 from local.emulator.planetary_computer.data import PC_STAC_ROOT
+from local.emulator.planetary_computer.public_assets import (
+    PUBLIC_ASSETS_ORIGIN,
+    mirror_asset_hrefs,
+)
 from local.emulator.planetary_computer.timeutil import parse_rfc3339
 
 pytestmark = pytest.mark.integration
@@ -209,7 +213,9 @@ def test_collection_is_the_recorded_one(base: str, collection_id: str) -> None:
     response = requests.get(f"{base}/api/stac/v1/collections/{collection_id}", timeout=10)
     assert response.status_code == 200
     served = response.json()
-    assert served == on_emulator(recorded("collections", f"{collection_id}.json"), base)
+    expected = on_emulator(recorded("collections", f"{collection_id}.json"), base)
+    # Thumbnails on the public-assets host are served by the emulator (public_assets.py).
+    assert served == mirror_asset_hrefs(expected, base)
     links = {link["rel"]: link["href"] for link in served["links"]}
     assert links["self"] == f"{base}/api/stac/v1/collections/{collection_id}"
     assert links["items"] == f"{base}/api/stac/v1/collections/{collection_id}/items"
@@ -522,3 +528,22 @@ def test_links_follow_the_host_the_client_used(emulator: RunningEmulator) -> Non
     served = requests.get(f"{via_localhost}/api/stac/v1/collections/naip", timeout=10).json()
     self_link = next(link["href"] for link in served["links"] if link["rel"] == "self")
     assert self_link == f"{via_localhost}/api/stac/v1/collections/naip"
+
+
+def test_collection_thumbnails_are_mirrored_as_real_pngs_unless_switched_off() -> None:
+    with start_planetary_computer_emulator() as pc:
+        href = requests.get(f"{pc.stac_url}/collections/sentinel-2-l2a", timeout=10).json()[
+            "assets"
+        ]["thumbnail"]["href"]
+        assert href.startswith(pc.base_url + "/_public-assets/")
+        image = requests.get(href, timeout=10)
+        assert image.status_code == 200
+        assert image.headers["content-type"] == "image/png"
+        assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
+    with start_planetary_computer_emulator(
+        PlanetaryComputerConfig(mirror_public_assets=False)
+    ) as pc:
+        href = requests.get(f"{pc.stac_url}/collections/sentinel-2-l2a", timeout=10).json()[
+            "assets"
+        ]["thumbnail"]["href"]
+        assert href.startswith(PUBLIC_ASSETS_ORIGIN)

@@ -12,8 +12,9 @@ and says so (marked DEVIATION below):
 - The notebook's Iceland search (February 2024) has no recorded data; the replay uses the Planetary
   Computer emulator's demo search (Svalbard, May 2024: 8 items), of which the notebook's
   `param_max_items = 6` are ingested.
-- The collection thumbnail lives in a public storage account on the internet that is not among the
-  fixtures; the replay uploads a locally generated PNG in its place.
+- The collection thumbnail lives in a public storage account on the internet and its bytes are not
+  among the fixtures; the Planetary Computer emulator mirrors that container and serves a
+  generated PNG at the same path, which the notebook's code downloads and uploads as it is.
 - Before the notebook's find-or-create step the replay registers a source about to expire (as an
   earlier run would leave one), so the notebook's delete-and-recreate branch runs too.
 - The notebook sleeps 5 s between polls; the replay sleeps less but stays, like the notebook,
@@ -35,7 +36,6 @@ import requests
 from pystac_client import Client
 
 from local.emulator.geocatalog import GeoCatalogConfig, start_geocatalog_emulator
-from local.emulator.geocatalog.managed_storage import synthetic_body
 from local.emulator.planetary_computer import (
     PlanetaryComputerConfig,
     start_planetary_computer_emulator,
@@ -111,7 +111,8 @@ def test_tutorial_notebook(urls: tuple[str, str]) -> None:
         pc_collection_asset_container == "https://sentinel2l2a01.blob.core.windows.net/sentinel2-l2"
     )
     thumbnail_url = stac_collection["assets"]["thumbnail"]["href"]
-    assert thumbnail_url.startswith("https://ai4edatasetspublicassets.blob.core.windows.net/")
+    # DEVIATION: offline, the thumbnail is the PC emulator's mirror of the public-assets container.
+    assert thumbnail_url.startswith(f"{pc_base}/_public-assets/")
     stac_collection.pop("assets")
 
     # -- Create the collection -----------------------------------------------------------------
@@ -129,7 +130,10 @@ def test_tutorial_notebook(urls: tuple[str, str]) -> None:
     assert wait_for_operation(response.headers["Location"])["status"] == "Succeeded"
 
     # -- Thumbnail -----------------------------------------------------------------------------
-    thumbnail_content = synthetic_body("thumbnail", "lulc.png", "image/png")  # DEVIATION: offline
+    thumbnail_response = requests.get(thumbnail_url, timeout=TIMEOUT)
+    thumbnail_response.raise_for_status()
+    thumbnail_content = thumbnail_response.content
+    assert thumbnail_content.startswith(b"\x89PNG")
     collection_assets_endpoint = f"{geocatalog_url}/stac/collections/{collection_id}/assets"
     thumbnail = {"file": ("lulc.png", thumbnail_content)}
     asset = {

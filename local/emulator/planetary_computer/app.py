@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from local.emulator.planetary_computer import sas_api, stac_api
+from local.emulator.planetary_computer import public_assets, sas_api, stac_api
 from local.emulator.planetary_computer.config import (
     PlanetaryComputerConfig,
     SwitchBoard,
@@ -75,6 +75,7 @@ def create_app(config: PlanetaryComputerConfig | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         *stac_api.routes(),
         *sas_api.routes(),
+        *public_assets.routes(),
         Route(
             f"{STATIC_PREFIX}/{{path:path}}",
             make_static_endpoint(data.static_catalogs_dir),

@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="keep",
         help="keep unset mosaic-info fields as null (as the live service) or omit them",
     )
+    parser.add_argument(
+        "--no-mirror-public-assets",
+        action="store_true",
+        help="leave collection thumbnails pointing at the real public-assets host",
+    )
     parser.add_argument("--log-level", default="info")
     return parser
 
@@ -70,6 +75,7 @@ def config_from_args(args: argparse.Namespace) -> PlanetaryComputerConfig:
         sas_lifetime=timedelta(minutes=args.sas_lifetime_minutes),
         sas_expired=args.sas_expired,
         mosaic_info_nulls=args.mosaic_info_nulls,
+        mirror_public_assets=not args.no_mirror_public_assets,
     )
     if args.sas_signing_key:
         config = replace(config, sas_signing_key=args.sas_signing_key.encode("utf-8"))

@@ -32,6 +32,8 @@ class PlanetaryComputerConfig:
     # "keep": every field of the PC models, unset ones as null (what the live service's model dump
     # gives); "omit": null fields left out (the shape geocatalog-api.md §13 describes).
     mosaic_info_nulls: MosaicInfoNulls = "keep"
+    # Serve collection thumbnails from this emulator (see public_assets.py); off: as recorded.
+    mirror_public_assets: bool = True
     search_default_limit: int = 250
     # The recorded GET /collections/landsat-c2-l2/items without a limit returned 10 items.
     items_default_limit: int = 10

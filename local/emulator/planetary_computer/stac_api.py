@@ -18,6 +18,7 @@ from local.emulator.planetary_computer.context import (
     rewrite_links_in_text,
 )
 from local.emulator.planetary_computer.data import PC_STAC_ROOT
+from local.emulator.planetary_computer.public_assets import mirror_asset_hrefs
 from local.emulator.planetary_computer.search import (
     SearchError,
     SearchPage,
@@ -69,7 +70,14 @@ async def collections(request: Request) -> Response:
         "collections": list(ctx.data.collections.values()),
         "links": ctx.data.collection_list_links,
     }
-    return _raw(json_text(rewrite_links(document, ctx.stac_root(request))))
+    return _raw(json_text(_mirrored(rewrite_links(document, ctx.stac_root(request)), request)))
+
+
+def _mirrored(document: Any, request: Request) -> Any:
+    ctx = context_of(request)
+    if not ctx.config.mirror_public_assets:
+        return document
+    return mirror_asset_hrefs(document, ctx.base_url(request))
 
 
 async def collection(request: Request) -> Response:
@@ -78,7 +86,7 @@ async def collection(request: Request) -> Response:
     found = ctx.data.collections.get(collection_id)
     if found is None:
         return not_found(f"Collection {collection_id} does not exist.")
-    return _raw(json_text(rewrite_links(found, ctx.stac_root(request))))
+    return _raw(json_text(_mirrored(rewrite_links(found, ctx.stac_root(request)), request)))
 
 
 async def queryables(request: Request) -> Response:
