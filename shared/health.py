@@ -7,9 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from azure.core.exceptions import ResourceNotFoundError
+
 from shared.runtime import runtime
 from shared.settings import Settings, SettingsError
-from shared.storage import queue_service, table_service
+from shared.storage import queue_client, table_client
 
 # A probe returns a short human detail on success and raises on failure.
 Probe = Callable[[], str]
@@ -85,11 +87,28 @@ def service_probes(
         )
 
     def storage() -> str:
+        # Data-plane reads of the app's own queue and table: what the app's data roles allow
+        # (service-properties calls may need more than Storage Queue/Table Data Contributor).
         settings = load_settings()
-        queues = queue_service(settings.storage)
-        queues.get_service_properties(timeout=5)
-        table_service(settings.storage).get_service_properties(timeout=5)
-        return "queues and tables answer"
+        notes = []
+        try:
+            depth = (
+                queue_client(settings.storage, settings.queues.items)
+                .get_queue_properties(timeout=5)
+                .approximate_message_count
+            )
+            notes.append(f"queue {settings.queues.items}: {depth} waiting")
+        except ResourceNotFoundError:
+            notes.append(f"queue {settings.queues.items} not created yet")
+        try:
+            rows = table_client(settings.storage, settings.jobs_table).query_entities(
+                "PartitionKey eq @pk", parameters={"pk": "~active"}, results_per_page=1, timeout=5
+            )
+            next(iter(rows.by_page()), None)
+            notes.append(f"table {settings.jobs_table} answers")
+        except ResourceNotFoundError:
+            notes.append(f"table {settings.jobs_table} not created yet")
+        return "; ".join(notes)
 
     def geocatalog_answers() -> str:
         load_settings()
