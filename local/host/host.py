@@ -227,7 +227,9 @@ class LocalHost:
         )
         self._env.apply(merge_settings(os.environ, settings_file.values, self._overrides))
         self.settings = AppSettings.from_environ()
-        self.config = load_host_json(self.project_dir, processor_count=self._processor_count)
+        self.config = load_host_json(
+            self.project_dir, processor_count=self._processor_count, settings=self.settings
+        )
         self.route_prefix = self.config.route_prefix
         self.keys = Keys.from_settings(self.settings, strict=self._strict_auth)
         try:

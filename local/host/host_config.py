@@ -159,15 +159,58 @@ def parse_host_json(data: Mapping[str, Any], *, processor_count: int | None = No
     return HostConfig(queues=queues, function_timeout=timeout, route_prefix=prefix.strip("/"))
 
 
-def load_host_json(project_dir: Path, *, processor_count: int | None = None) -> HostConfig:
-    """host.json of the project, or the defaults when the file is absent (as the host does)."""
+# App settings named `AzureFunctionsJobHost__<path>__<to>__<setting>` override host.json values
+# ("Override host.json values" in the host.json reference), e.g.
+# `AzureFunctionsJobHost__extensions__queues__maxDequeueCount`.
+HOST_OVERRIDE_PREFIX = "AzureFunctionsJobHost__"
+
+
+def apply_overrides(data: Mapping[str, Any], settings: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of host.json `data` with the `AzureFunctionsJobHost__...` app settings applied.
+
+    Keys match case-insensitively (.NET configuration); a section named by a setting but absent
+    from host.json is created. Values stay strings, as the host's configuration binding reads them.
+    """
+    result: dict[str, Any] = json.loads(json.dumps(data))
+    prefix = HOST_OVERRIDE_PREFIX.lower()
+    for name, value in sorted(settings.items()):
+        if not name.lower().startswith(prefix):
+            continue
+        path = [part for part in name[len(prefix) :].split("__") if part]
+        if not path:
+            continue
+        section = result
+        for part in path[:-1]:
+            key = _existing_key(section, part)
+            if not isinstance(section.get(key), dict):
+                section[key] = {}
+            section = section[key]
+        section[_existing_key(section, path[-1])] = value
+    return result
+
+
+def _existing_key(section: Mapping[str, Any], name: str) -> str:
+    for key in section:
+        if key.lower() == name.lower():
+            return key
+    return name
+
+
+def load_host_json(
+    project_dir: Path,
+    *,
+    processor_count: int | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> HostConfig:
+    """host.json of the project (or the defaults when the file is absent, as the host does),
+    with the `AzureFunctionsJobHost__*` overrides among `settings` applied."""
     path = project_dir / "host.json"
-    if not path.exists():
-        return parse_host_json({}, processor_count=processor_count)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise HostConfigError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(data, Mapping):
-        raise HostConfigError(f"{path} must hold a JSON object")
-    return parse_host_json(data, processor_count=processor_count)
+    data: Any = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise HostConfigError(f"{path} is not valid JSON: {exc}") from None
+        if not isinstance(data, Mapping):
+            raise HostConfigError(f"{path} must hold a JSON object")
+    return parse_host_json(apply_overrides(data, settings or {}), processor_count=processor_count)

@@ -110,3 +110,34 @@ def test_missing_file_means_defaults_and_broken_file_is_an_error(tmp_path: Path)
     (tmp_path / "host.json").write_text(json.dumps({"functionTimeout": "00:00:00"}))
     with pytest.raises(HostConfigError, match="functionTimeout"):
         load_host_json(tmp_path)
+
+
+def test_app_settings_override_host_json_values() -> None:
+    # "Override host.json values": AzureFunctionsJobHost__path__to__setting, keys in any case.
+    config = load_host_json(
+        REPO,
+        settings={
+            "AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "2",
+            "azurefunctionsjobhost__Extensions__Queues__VisibilityTimeout": "00:00:01",
+            "AzureFunctionsJobHost__functionTimeout": "00:01:00",
+            "AzureFunctionsJobHost__extensions__http__routePrefix": "v1",
+            "GEOCATALOG_URL": "http://127.0.0.1:8700",
+        },
+    )
+    q = config.queues
+    assert (q.max_dequeue_count, q.visibility_timeout) == (2, 1.0)
+    # Values the settings do not name keep host.json's.
+    assert (q.batch_size, q.max_polling_interval) == (16, 2.0)
+    assert config.function_timeout == 60.0
+    assert config.route_prefix == "v1"
+
+
+def test_overrides_create_sections_and_are_validated_like_host_json(tmp_path: Path) -> None:
+    config = load_host_json(
+        tmp_path, settings={"AzureFunctionsJobHost__extensions__queues__batchSize": "4"}
+    )
+    assert config.queues.batch_size == 4
+    with pytest.raises(HostConfigError, match="maxDequeueCount"):
+        load_host_json(
+            tmp_path, settings={"AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "0"}
+        )
