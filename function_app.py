@@ -5,6 +5,7 @@ import azure.functions as func
 from functions import (
     collections_api,
     dead_letters,
+    events,
     health,
     ingest_api,
     jobs_api,
@@ -22,5 +23,6 @@ for blueprint in (
     pipeline_queues.bp,
     dead_letters.bp,
     maintenance.bp,
+    events.bp,
 ):
     app.register_functions(blueprint)

@@ -19,6 +19,7 @@ from shared.geocatalog.errors import (
 )
 from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.jobs.records import JobRecord
+from shared.jobs.store import JobExists
 from shared.messages import PlanMessage
 from shared.pipeline.deps import PipelineDeps
 from shared.problems import ServiceUnavailable, Unprocessable, UpstreamRefused
@@ -33,10 +34,12 @@ class SubmittedJob:
     request: IngestRequest
 
 
-def submit_job(body: object, deps: PipelineDeps) -> SubmittedJob:
+def submit_job(body: object, deps: PipelineDeps, *, job_id: str | None = None) -> SubmittedJob:
+    """Start a job; `job_id` (32 hex digits) makes a redelivered request land on the same job,
+    whose creation then raises JobExists."""
     request = parse_ingest_request(body, deps.settings)
     _check_target_collection(request, deps)
-    job_id = uuid.uuid4().hex
+    job_id = job_id or uuid.uuid4().hex
     now = deps.clock()
     record = JobRecord(
         job_id=job_id,
@@ -58,6 +61,13 @@ def submit_job(body: object, deps: PipelineDeps) -> SubmittedJob:
     deps.payloads.put_request(job_id, json.dumps(body, separators=(",", ":")))
     try:
         deps.store.create_job(record)
+    except JobExists:
+        raise
+    except Exception:
+        logger.exception("could not record job %s", job_id, extra={"jobId": job_id})
+        _undo(job_id, deps)
+        raise ServiceUnavailable("the job could not be recorded; nothing was created") from None
+    try:
         deps.queues.send(PlanMessage(job_id))
     except Exception:
         logger.exception("could not start job %s; undoing it", job_id, extra={"jobId": job_id})
