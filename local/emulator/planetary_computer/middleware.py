@@ -92,11 +92,15 @@ class ServiceBehaviour:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        status_holder = {"status": 500}
+        recorded = False
 
         async def recording_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
+            nonlocal recorded
+            if message["type"] == "http.response.start" and not recorded:
+                # Counted before the client can see the answer: a client that reads the stats
+                # right after its call must find that call in them.
+                recorded = True
+                self.stats.record(self._route_name(scope), message["status"])
             await send(message)
 
         try:
@@ -111,7 +115,8 @@ class ServiceBehaviour:
                     await asyncio.sleep(switches.latency_seconds)
             await self.app(scope, receive, recording_send)
         finally:
-            self.stats.record(self._route_name(scope), status_holder["status"])
+            if not recorded:
+                self.stats.record(self._route_name(scope), 500)
 
     def _route_name(self, scope: Scope) -> str:
         route = scope.get("route")
