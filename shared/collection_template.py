@@ -26,6 +26,7 @@ from shared.geocatalog.client import new_session
 from shared.geocatalog.errors import parse_retry_after
 from shared.problems import ApiError, InvalidRequest, ServiceUnavailable, UpstreamRefused
 from shared.settings import Settings
+from shared.sources.urls import fetch_problem
 
 # Fields of Planetary Computer collections that describe where the PC keeps the data; GeoCatalog
 # refuses the first two at creation and the others would describe the wrong storage.
@@ -65,24 +66,12 @@ class UrlPolicy:
 
     def check(self, url: str, *, field: str) -> str:
         """The URL if the service may fetch it; InvalidRequest naming `field` if not."""
-        try:
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
-        except ValueError:
-            raise InvalidRequest(f"{field} is not a valid URL", field=field) from None
-        if parts.scheme not in ("http", "https") or not host:
-            raise InvalidRequest(f"{field} must be an absolute http(s) URL", field=field)
-        if parts.scheme == "http" and not self.allow_http:
-            raise InvalidRequest(f"{field} must use https", field=field)
-        if parts.username or parts.password:
-            raise InvalidRequest(f"{field} must not carry credentials", field=field)
-        if host not in self.allowed_hosts:
-            allowed = ", ".join(sorted(self.allowed_hosts)) or "none"
-            raise InvalidRequest(
-                f"{field} host {host} is not one the service may fetch from "
-                f"(allowed: {allowed}; app setting SOURCE_ALLOWED_HOSTS)",
-                field=field,
-            )
+        problem = fetch_problem(
+            url, allowed_hosts=tuple(self.allowed_hosts), allow_http=self.allow_http
+        )
+        if problem is not None:
+            hint = " (app setting SOURCE_ALLOWED_HOSTS)" if "allowed" in problem else ""
+            raise InvalidRequest(f"{field} {problem}{hint}", field=field)
         return url
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Final, TypeVar
 
+from shared.geocatalog.models import COLLECTION_ID_RULE, is_valid_collection_id
 from shared.item_prep import bbox_problem, parse_rfc3339
 from shared.problems import FieldError, InvalidRequest, PayloadTooLarge
 from shared.settings import Settings
@@ -25,17 +26,6 @@ from shared.sources.urls import redact_url, url_problem
 
 DEFAULT_DROP_ASSETS: Final = ("rendered_preview", "preview", "tilejson")
 
-# GeoCatalog documents collection ids as 3-32 characters of letters, digits, `-` and `_`. We accept
-# the part of that which is safe everywhere the id ends up: lowercase only, first and last character
-# a letter or digit, no `--`. GeoCatalog names the collection's managed-storage container after it
-# (`<collectionId>-<8 hex>`, geocatalog-api.md §3) and Azure container names are lowercase, start
-# with a letter or digit and have no consecutive hyphens; an id refused here costs the caller one
-# 400, one refused inside an asynchronous collection operation costs a whole job.
-COLLECTION_ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{1,30}[a-z0-9]$")
-COLLECTION_ID_RULE: Final = (
-    "must be 3-32 characters of lowercase letters, digits, '-' and '_', "
-    "starting and ending with a letter or digit, without '--'"
-)
 MAX_URL_LENGTH: Final = 2048
 # Per-element problems reported for one list; enough to fix a pattern, not a 10,000-entry wall.
 MAX_ELEMENT_ERRORS: Final = 20
@@ -351,7 +341,7 @@ def _collection_id(value: object, errors: _Errors) -> str | None:
         errors.add("collection", "is required")
     elif not isinstance(value, str):
         errors.add("collection", "must be a string")
-    elif not COLLECTION_ID_PATTERN.match(value) or "--" in value:
+    elif not is_valid_collection_id(value):
         errors.add("collection", COLLECTION_ID_RULE)
     else:
         return value

@@ -15,8 +15,18 @@ from typing import Any, NotRequired, TypedDict
 COLLECTION_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,30}[a-z0-9]$")
 
 
+COLLECTION_ID_RULE = (
+    "must be 3-32 characters of lowercase letters, digits, '-' and '_', "
+    "starting and ending with a letter or digit, without '--'"
+)
+
+
 def is_valid_collection_id(value: str) -> bool:
-    return bool(COLLECTION_ID_PATTERN.fullmatch(value))
+    """GeoCatalog names the collection's managed-storage container after its id
+    (`<collectionId>-<8 hex>`), so the id must also be a valid Azure container name: lowercase,
+    starting with a letter or digit, no consecutive hyphens. Refused here, a bad id costs the
+    caller one 400; refused inside the asynchronous collection operation, it costs a whole job."""
+    return bool(COLLECTION_ID_PATTERN.fullmatch(value)) and "--" not in value
 
 
 class OperationStatus(StrEnum):

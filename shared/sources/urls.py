@@ -14,6 +14,13 @@ def url_problem(url: str, settings: Settings) -> str | None:
     Absolute, https (plain http only in local mode, for the emulators), no credentials in the URL,
     host on `settings.allowed_source_hosts`.
     """
+    return fetch_problem(
+        url, allowed_hosts=settings.allowed_source_hosts, allow_http=settings.local_mode
+    )
+
+
+def fetch_problem(url: str, *, allowed_hosts: Sequence[str], allow_http: bool) -> str | None:
+    """The one rule for every URL fetched on a caller's behalf (sources, templates, thumbnails)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -22,14 +29,14 @@ def url_problem(url: str, settings: Settings) -> str | None:
     scheme = parts.scheme.lower()
     if not scheme or not parts.netloc:
         return "must be an absolute URL"
-    if scheme != "https" and not (scheme == "http" and settings.local_mode):
+    if scheme != "https" and not (scheme == "http" and allow_http):
         return "must use https" if scheme == "http" else "must be an https URL"
     if parts.username is not None or parts.password is not None:
         return "must not carry credentials"
     host = (parts.hostname or "").lower()
     if not host:
         return "must name a host"
-    if not host_allowed(host, port, settings.allowed_source_hosts):
+    if not host_allowed(host, port, allowed_hosts):
         return f"host {host} is not in the allowed source hosts"
     return None
 

@@ -149,13 +149,13 @@ def test_policy_accepts_allowed_https_hosts(policy: UrlPolicy) -> None:
 @pytest.mark.parametrize(
     ("url", "words"),
     [
-        ("https://evil.example/collection.json", "is not one the service may fetch from"),
+        ("https://evil.example/collection.json", "is not in the allowed source hosts"),
         ("http://planetarycomputer.microsoft.com/x", "must use https"),
-        ("ftp://planetarycomputer.microsoft.com/x", "absolute http(s) URL"),
-        ("planetarycomputer.microsoft.com/x", "absolute http(s) URL"),
+        ("ftp://planetarycomputer.microsoft.com/x", "must be an https URL"),
+        ("planetarycomputer.microsoft.com/x", "must be an absolute URL"),
         ("https://user:pw@planetarycomputer.microsoft.com/x", "credentials"),
         ("https://[::1/x", "not a valid URL"),
-        ("https://planetarycomputer.microsoft.com.evil.example/x", "is not one"),
+        ("https://planetarycomputer.microsoft.com.evil.example/x", "not in the allowed"),
     ],
 )
 def test_policy_refuses(policy: UrlPolicy, url: str, words: str) -> None:
