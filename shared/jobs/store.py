@@ -364,11 +364,15 @@ class JobStore:
         to: ItemState,
         allowed_from: Iterable[ItemState],
         update: ItemUpdate | None = None,
+        guard: Callable[[ItemRecord], bool] | None = None,
     ) -> TransitionResult:
-        """Move an item to `to` if it is in one of `allowed_from`; counts move with it atomically.
+        """Move an item to `to` if it is in one of `allowed_from` (and `guard` accepts it);
+        counts move with it atomically.
 
-        Not applied (applied=False) when the item is missing or in another state: the caller
-        is a redelivery or lost a race, and must not act on the item.
+        Not applied (applied=False) when the item is missing, in another state or refused by
+        `guard`: the caller is a redelivery or lost a race, and must not act on the item. The
+        state and the guard are checked on the row as read in the same ETag-guarded round as
+        the write, so a condition the caller read earlier cannot have gone stale meanwhile.
         """
         allowed = frozenset(allowed_from)
         change = update or ItemUpdate()
@@ -378,6 +382,8 @@ class JobStore:
                 return TransitionResult(False, None)
             current = ItemState(entity["State"])
             if current not in allowed:
+                return TransitionResult(False, _item_from_entity(job_id, entity))
+            if guard is not None and not guard(_item_from_entity(job_id, entity)):
                 return TransitionResult(False, _item_from_entity(job_id, entity))
             patch = self._patch(entity, to, change)
             ops: list[Any] = [

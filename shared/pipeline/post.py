@@ -68,12 +68,15 @@ def _post_one(
         return PostOutcome(item_id, "canceled")
     if not _may_claim(item, message_id, deps):
         return PostOutcome(item_id, f"already-{item.state.value}")
+    # The claim rule is checked again on the row the claim is written to: another delivery may
+    # have claimed the item since it was read above, and must then keep it.
     claimed = store.transition(
         job.job_id,
         item_id,
         to=ItemState.SUBMITTING,
         allowed_from={ItemState.PENDING, ItemState.SUBMITTING},
         update=ItemUpdate(claim=message_id, add_attempt=True),
+        guard=lambda current: _may_claim(current, message_id, deps),
     )
     if not claimed.applied or claimed.item is None:
         return PostOutcome(item_id, "lost-claim")

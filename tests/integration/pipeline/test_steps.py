@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from shared.jobs.records import ItemRecord
 from shared.jobs.states import ItemState, JobState
+from shared.jobs.store import ItemUpdate
 from shared.messages import ItemsMessage, PlanMessage
 from shared.pipeline.control import cancel_job, retry_job
+from shared.pipeline.post import post_items
 from shared.pipeline.submit import submit_job
 from shared.problems import Conflict, Unprocessable
 from shared.settings import PipelineSettings
@@ -84,6 +88,48 @@ def test_a_duplicate_delivery_posts_once_and_counts_once(harness: Harness) -> No
     assert len(harness.catalog.posts) == 2
     assert view.counts[ItemState.SUCCEEDED] == 2
     assert view.total == 2
+
+
+def test_a_delivery_that_reads_the_item_pending_cannot_take_a_claim_taken_since(
+    harness: Harness,
+) -> None:
+    """Two deliveries of one item (admin re-run, a copied message) both read it pending; the
+    one whose claim lands second must leave the item to the first, not post it again."""
+    item = pc_items(1)[0]
+    job_id = submit(harness, [item])
+    harness.driver.deliver(harness.queue.take()[0][0])  # plan: the item is pending
+    [(message, _)] = harness.queue.take()
+    assert isinstance(message, ItemsMessage)
+    store = harness.deps.store
+    read_item = store.get_item
+
+    def read_then_lose_the_race(job: str, item_id: str) -> ItemRecord | None:
+        seen = read_item(job, item_id)
+        store.get_item = read_item  # type: ignore[method-assign]
+        # The other delivery claims the item between this read and this delivery's claim.
+        store.transition(
+            job,
+            item_id,
+            to=ItemState.SUBMITTING,
+            allowed_from={ItemState.PENDING},
+            update=ItemUpdate(claim="the-other-delivery", add_attempt=True),
+        )
+        return seen
+
+    store.get_item = read_then_lose_the_race  # type: ignore[method-assign]
+    # The store stamps claims with the real time; the claim's age must be read on the same clock.
+    deps = replace(harness.deps, clock=lambda: datetime.now(UTC))
+    outcomes = post_items(message, message_id="this-delivery", deps=deps)
+
+    assert [o.result for o in outcomes] == ["lost-claim"]
+    assert harness.catalog.posts == []
+    record = store.get_item(job_id, item["id"])
+    assert record is not None
+    assert (record.state, record.claim, record.attempts) == (
+        ItemState.SUBMITTING,
+        "the-other-delivery",
+        1,
+    )
 
 
 def test_throttling_requeues_with_the_asked_delay_without_spending_a_try(
