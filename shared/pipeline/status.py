@@ -9,7 +9,7 @@ duplicate is `skipped` in create mode, anything else is `failed` with the servic
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from shared.geocatalog.errors import GeoCatalogError, NotFoundError, ThrottledError
@@ -93,6 +93,7 @@ def check_status(message: StatusMessage, deps: PipelineDeps) -> None:
                 to=ItemState.SUBMITTED,
                 allowed_from={ItemState.SUBMITTED},
                 update=ItemUpdate(checks=message.check + 1),
+                guard=_still_following(item),
             )
             still_running.append(entry)
     if still_running:
@@ -147,6 +148,12 @@ def _renew_sources(item: ItemRecord, deps: PipelineDeps) -> bool:
     return renewed
 
 
+def _still_following(item: ItemRecord) -> Callable[[ItemRecord], bool]:
+    """The outcome of `item`'s operation may be recorded only while the row still follows that
+    operation: a duplicate check may have read it before another copy re-posted the item."""
+    return lambda current: current.operation_id == item.operation_id
+
+
 def _repost(
     job: JobRecord,
     item: ItemRecord,
@@ -162,6 +169,7 @@ def _repost(
         to=ItemState.PENDING,
         allowed_from={ItemState.SUBMITTED},
         update=ItemUpdate(error=error, clear_operation=True, renewed=True if renewed else None),
+        guard=_still_following(item),
     )
     if not moved.applied:
         return
@@ -190,7 +198,12 @@ def _settle_item(
 ) -> None:
     update = ItemUpdate(error=error) if error else ItemUpdate(clear_error=True)
     moved = deps.store.transition(
-        job.job_id, item.item_id, to=state, allowed_from={ItemState.SUBMITTED}, update=update
+        job.job_id,
+        item.item_id,
+        to=state,
+        allowed_from={ItemState.SUBMITTED},
+        update=update,
+        guard=_still_following(item),
     )
     if not moved.applied:
         return

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from shared.geocatalog.models import Operation
 from shared.jobs.records import ItemRecord
 from shared.jobs.states import ItemState, JobState
 from shared.jobs.store import ItemUpdate
-from shared.messages import ItemsMessage, PlanMessage
+from shared.messages import ItemsMessage, PlanMessage, StatusMessage
 from shared.pipeline.control import cancel_job, retry_job
 from shared.pipeline.post import post_items
+from shared.pipeline.status import check_status
 from shared.pipeline.submit import submit_job
 from shared.problems import Conflict, Unprocessable
 from shared.settings import PipelineSettings
@@ -130,6 +132,40 @@ def test_a_delivery_that_reads_the_item_pending_cannot_take_a_claim_taken_since(
         "the-other-delivery",
         1,
     )
+
+
+def test_a_stale_status_check_does_not_act_on_an_item_that_moved_on(harness: Harness) -> None:
+    """A duplicate status message reads the item while it follows operation X; before it acts
+    on X's transient failure, the other copy has re-posted the item as operation Y. The stale
+    copy must leave the item to Y (acting would re-post it while Y is in flight)."""
+    item = pc_items(1)[0]
+    harness.catalog.running_checks = 0
+    harness.catalog.outcome_script[item["id"]] = [("Failed", "InternalIntermitentError")]
+    job_id = submit(harness, [item])
+    harness.driver.deliver(harness.queue.take()[0][0])  # plan
+    harness.driver.deliver(harness.queue.take()[0][0])  # post: operation X
+    [(status, _)] = harness.queue.take()
+    assert isinstance(status, StatusMessage)
+    catalog = harness.catalog
+    read_operation = catalog.get_operation
+
+    def the_other_copy_runs_first(operation_id: str) -> Operation:
+        catalog.get_operation = read_operation  # type: ignore[method-assign]
+        check_status(status, harness.deps)  # X failed: re-post
+        [(repost, _)] = harness.queue.take()
+        harness.driver.deliver(repost)  # operation Y, running
+        return read_operation(operation_id)
+
+    catalog.get_operation = the_other_copy_runs_first  # type: ignore[method-assign]
+    check_status(status, harness.deps)
+    harness.driver.run()
+
+    view = harness.assert_accounted(job_id)
+    assert view.state is JobState.SUCCEEDED
+    assert len(catalog.posts) == 2
+    record = harness.deps.store.get_item(job_id, item["id"])
+    assert record is not None
+    assert record.attempts == 2
 
 
 def test_throttling_requeues_with_the_asked_delay_without_spending_a_try(
