@@ -10,6 +10,7 @@ from functions import (
     ingest_api,
     jobs_api,
     maintenance,
+    openapi_api,
     pipeline_queues,
 )
 
@@ -24,5 +25,6 @@ for blueprint in (
     dead_letters.bp,
     maintenance.bp,
     events.bp,
+    openapi_api.bp,
 ):
     app.register_functions(blueprint)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-_TYPE_BASE = "urn:geocatalog-ingest:problem:"
+# Problem `type` URIs: this base and the error's slug (e.g. `...:invalid-request`).
+PROBLEM_TYPE_BASE = "urn:geocatalog-ingest:problem:"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class ApiError(Exception):
             status=self.status,
             title=self.title,
             detail=self.detail,
-            type=_TYPE_BASE + self.slug,
+            type=PROBLEM_TYPE_BASE + self.slug,
             instance=instance,
             errors=self.errors,
             extra=self.extra,

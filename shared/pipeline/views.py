@@ -12,6 +12,10 @@ from shared.jobs.records import ItemRecord, JobView
 from shared.jobs.states import ItemState
 from shared.problems import InvalidRequest
 
+# GET /api/jobs/{id}/items: page size when `limit` is not given, and the largest accepted.
+ITEMS_LIMIT_DEFAULT = 100
+ITEMS_LIMIT_MAX = 1000
+
 
 def _time(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
@@ -96,7 +100,9 @@ def parse_state(value: str | None) -> ItemState | None:
         raise InvalidRequest(f"state must be one of: {allowed}", field="state") from None
 
 
-def parse_limit(value: str | None, *, default: int = 100, maximum: int = 1000) -> int:
+def parse_limit(
+    value: str | None, *, default: int = ITEMS_LIMIT_DEFAULT, maximum: int = ITEMS_LIMIT_MAX
+) -> int:
     if value is None or value == "":
         return default
     if not value.isdigit() or not 1 <= int(value) <= maximum:
