@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,9 @@ from shared.problems import InvalidRequest
 # GET /api/jobs/{id}/items: page size when `limit` is not given, and the largest accepted.
 ITEMS_LIMIT_DEFAULT = 100
 ITEMS_LIMIT_MAX = 1000
+# ASCII digits only (str.isdigit() also takes superscripts and other scripts' digits), and few
+# enough for int().
+_LIMIT = re.compile(r"[0-9]{1,16}")
 
 
 def _time(value: datetime | None) -> str | None:
@@ -105,6 +109,6 @@ def parse_limit(
 ) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
+    if not _LIMIT.fullmatch(value) or not 1 <= int(value) <= maximum:
         raise InvalidRequest(f"limit must be a whole number from 1 to {maximum}", field="limit")
     return int(value)
