@@ -47,7 +47,7 @@ _SOURCE_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "item-urls": ("type", "urls"),
 }
 _CREATE_COLLECTION_FIELDS: Final = ("templateUrl",)
-_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # used with fullmatch()
 _OPEN_ENDS: Final = ("", "..")
 
 _T = TypeVar("_T")
@@ -238,7 +238,7 @@ def normalise_datetime(value: str) -> tuple[str | None, str | None]:
     the whole day, as pystac-client does; the result is always strict RFC 3339.
     """
     if "/" not in value:
-        if _DATE.match(value):
+        if _DATE.fullmatch(value):
             start, problem = _instant(value, end=False)
             stop, _ = _instant(value, end=True)
             return (f"{start}/{stop}", None) if problem is None else (None, problem)
@@ -271,7 +271,7 @@ def normalise_datetime(value: str) -> tuple[str | None, str | None]:
 
 
 def _instant(value: str, *, end: bool) -> tuple[str | None, str | None]:
-    if _DATE.match(value):
+    if _DATE.fullmatch(value):
         try:
             date.fromisoformat(value)
         except ValueError:

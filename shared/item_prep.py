@@ -55,8 +55,11 @@ _GEOMETRY_TYPES: Final = frozenset(
     }
 )
 
+# ASCII digits (`\d` also matches other scripts' digits, which int() reads) and anchored at the
+# very end (`$` also matches before a trailing newline).
 _RFC3339: Final = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 
 
@@ -174,7 +177,7 @@ def blob_container_of(
 
 def parse_rfc3339(value: str) -> datetime | None:
     """An RFC 3339 date-time (section 5.6: `T`, seconds and a zone offset required), or None."""
-    match = _RFC3339.match(value)
+    match = _RFC3339.fullmatch(value)
     if match is None:
         return None
     year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
@@ -273,7 +276,7 @@ def _validated(raw: object) -> dict[str, Any]:
 def _check_id(value: object) -> None:
     if not isinstance(value, str):
         raise _Invalid(InvalidItemCode.INVALID_ITEM_ID, 'the item has no string "id"')
-    if not ITEM_ID_PATTERN.match(value):
+    if not ITEM_ID_PATTERN.fullmatch(value):
         raise _Invalid(
             InvalidItemCode.INVALID_ITEM_ID,
             "item ids must be 1-64 characters of letters, digits, '-', '_' and '.'",

@@ -414,6 +414,12 @@ def test_valid_datetime(value: str, normalised: str) -> None:
         ("2024-02-04T01:00:00Z/2024-02-04T02:00:00+02:00", "after"),
         ("2024-02-11/2024-02-04", "after"),
         ("2024-02-04T00:00:00Z/junk", "interval end"),
+        # `$` also matched before a trailing newline, `\d` other scripts' digits
+        ("2024-02-04T00:00:00Z\n", "RFC 3339"),
+        ("2024-02-04\n", "RFC 3339"),
+        ("2024-02-04T00:00:00Z/2024-02-11T00:00:00Z\n", "interval end"),
+        ("\u0662\u0660\u0662\u0664-02-04T00:00:00Z", "RFC 3339"),
+        ("\u0662\u0660\u0662\u0664-02-04", "RFC 3339"),
     ],
 )
 def test_invalid_datetime(value: str, fragment: str) -> None:

@@ -357,6 +357,18 @@ def test_parse_rfc3339_offsets() -> None:
     assert parse_rfc3339("2020-02-30T00:00:00Z") is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["2020-01-01T00:00:00Z\n", "\u0662\u0660\u0662\u0660-01-01T00:00:00Z", " 2020-01-01T00:00:00Z"],
+)
+def test_parse_rfc3339_is_strict(value: str) -> None:
+    assert parse_rfc3339(value) is None
+
+
+def test_an_id_with_a_trailing_newline_is_invalid() -> None:
+    assert invalid(mutate(id="S2B-item\n")).code == "InvalidItemId"
+
+
 def test_raw_item_from_a_source() -> None:
     ok = RawItem(item=load(NAIP), url="https://example.com/naip.json")
     assert prepared(ok).item_id == "pa_m_4108053_se_17_1_20150725_20151201"
