@@ -155,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # azure-core logs every storage request at INFO (each queue poll); host.json asks for
+    # "Azure.Core": "Warning", which the real host applies to its own categories.
+    logging.getLogger("azure").setLevel(logging.WARNING)
     stack = LocalStack(
         StackConfig(
             host_port=args.host_port,
