@@ -332,14 +332,18 @@ class GeoCatalogClient:
         description: str | None = None,
     ) -> dict[str, Any]:
         path = f"/stac/collections/{_segment(collection_id)}/assets"
-        response = self._request(
+        return self._upload_asset(
             "POST",
             path,
-            data=self._asset_form(key, title, roles, content_type, description),
-            files={"file": (filename, data, content_type)},
-            ids={"collection_id": collection_id, "asset_key": key},
+            collection_id,
+            key,
+            data,
+            filename,
+            content_type,
+            title,
+            roles,
+            description,
         )
-        return self._object(response, f"POST {path}")
 
     def replace_collection_asset(
         self,
@@ -354,14 +358,32 @@ class GeoCatalogClient:
         description: str | None = None,
     ) -> dict[str, Any]:
         path = f"/stac/collections/{_segment(collection_id)}/assets/{_segment(key)}"
+        return self._upload_asset(
+            "PUT", path, collection_id, key, data, filename, content_type, title, roles, description
+        )
+
+    def _upload_asset(
+        self,
+        method: str,
+        path: str,
+        collection_id: str,
+        key: str,
+        data: bytes,
+        filename: str,
+        content_type: str,
+        title: str,
+        roles: Sequence[str],
+        description: str | None,
+    ) -> dict[str, Any]:
+        """The multipart form GeoCatalog takes: `data` (the asset's JSON) and `file`."""
         response = self._request(
-            "PUT",
+            method,
             path,
             data=self._asset_form(key, title, roles, content_type, description),
             files={"file": (filename, data, content_type)},
             ids={"collection_id": collection_id, "asset_key": key},
         )
-        return self._object(response, f"PUT {path}")
+        return self._object(response, f"{method} {path}")
 
     def delete_collection_asset(self, collection_id: str, key: str) -> None:
         path = f"/stac/collections/{_segment(collection_id)}/assets/{_segment(key)}"
