@@ -57,8 +57,4 @@ def _problem(error: ApiError, req: func.HttpRequest) -> func.HttpResponse:
     if error.status >= 500:
         # Remote failures are logged once, here; invalid input is the caller's to read.
         logger.warning("collection bootstrap failed: %s", error.detail, extra=error.extra)
-    response = problem_response(error, req)
-    retry_after = error.extra.get("retryAfter")
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
+    return problem_response(error, req)

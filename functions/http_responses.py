@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -35,10 +36,15 @@ def json_response(
 
 def problem_response(error: ApiError, req: func.HttpRequest) -> func.HttpResponse:
     problem = error.to_problem(instance=_path_of(req.url))
+    headers = {"Content-Type": PROBLEM_CONTENT_TYPE}
+    retry_after = error.extra.get("retryAfter")
+    if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
+        # RFC 9110 delay-seconds: a whole number; the body's retryAfter says the same.
+        headers["Retry-After"] = str(max(0, math.ceil(retry_after)))
     return func.HttpResponse(
         json.dumps(problem.to_dict(), separators=(",", ":")),
         status_code=problem.status,
-        headers={"Content-Type": PROBLEM_CONTENT_TYPE},
+        headers=headers,
     )
 
 

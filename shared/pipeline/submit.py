@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -95,7 +96,7 @@ def _check_target_collection(request: IngestRequest, deps: PipelineDeps) -> None
             field="collection",
         ) from None
     except (ThrottledError, TransientError) as exc:
-        extra = {"retryAfter": exc.retry_after} if exc.retry_after else {}
+        extra = {"retryAfter": math.ceil(exc.retry_after)} if exc.retry_after is not None else {}
         raise ServiceUnavailable(
             "the GeoCatalog did not answer; try again later", extra=extra
         ) from None

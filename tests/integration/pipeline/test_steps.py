@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shared.geocatalog.errors import ThrottledError
 from shared.geocatalog.models import Operation
 from shared.jobs.records import ItemRecord
 from shared.jobs.states import ItemState, JobState
@@ -18,7 +19,7 @@ from shared.pipeline.control import cancel_job, retry_job
 from shared.pipeline.post import post_items
 from shared.pipeline.status import check_status
 from shared.pipeline.submit import submit_job
-from shared.problems import Conflict, Unprocessable
+from shared.problems import Conflict, ServiceUnavailable, Unprocessable
 from shared.settings import PipelineSettings
 from tests.integration.pipeline.conftest import Harness, pc_items
 
@@ -319,6 +320,20 @@ def test_unknown_collection_is_refused_before_anything_is_created(harness: Harne
     with pytest.raises(Unprocessable) as info:
         submit_job(body, harness.deps)
     assert info.value.field == "collection"
+    assert harness.queue.take() == []
+    assert harness.deps.store.active_jobs() == []
+
+
+def test_a_throttled_collection_check_is_a_503_with_a_whole_retry_after(harness: Harness) -> None:
+    def throttled(collection_id: str, *, sign: bool = False) -> dict[str, Any]:
+        raise ThrottledError("slow down", status=429, retry_after=0.3)
+
+    harness.catalog.get_collection = throttled  # type: ignore[method-assign]
+    body = {"collection": "naip-test", "source": {"type": "items", "items": pc_items(1)}}
+    with pytest.raises(ServiceUnavailable) as info:
+        submit_job(body, harness.deps)
+    # Retry-After is delay-seconds: the header and the body say 1, never 0.3.
+    assert info.value.extra == {"retryAfter": 1}
     assert harness.queue.take() == []
     assert harness.deps.store.active_jobs() == []
 

@@ -1,0 +1,37 @@
+"""Problem responses: the JSON shape, and the headers a client acts on."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+import pytest
+
+from functions.http_responses import problem_response
+from shared.problems import InvalidRequest, ServiceUnavailable
+
+
+def request() -> func.HttpRequest:
+    return func.HttpRequest(
+        method="POST", url="http://127.0.0.1:7071/api/ingest?code=not-logged", body=b"{}"
+    )
+
+
+@pytest.mark.parametrize(("retry_after", "header"), [(2, "2"), (0.4, "1"), (7.0, "7")])
+def test_a_503_with_retry_after_carries_the_header_in_whole_seconds(
+    retry_after: float, header: str
+) -> None:
+    error = ServiceUnavailable("the GeoCatalog did not answer", extra={"retryAfter": retry_after})
+    response = problem_response(error, request())
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == header
+    assert response.headers["Content-Type"] == "application/problem+json"
+    body = json.loads(response.get_body())
+    assert body["retryAfter"] == retry_after
+    assert body["instance"] == "/api/ingest"
+
+
+def test_no_retry_after_header_without_a_delay() -> None:
+    response = problem_response(InvalidRequest("bad", field="source.bbox"), request())
+    assert "Retry-After" not in response.headers
+    assert json.loads(response.get_body())["field"] == "source.bbox"
