@@ -55,9 +55,13 @@ def derive_job_state(
     plan_failed: bool,
     counts: Mapping[ItemState, int],
 ) -> JobState:
-    """The job's state from what is known; the same rule for reads and for settling."""
+    """The job's state from what is known; the same rule for reads and for settling.
+
+    A terminal state means nothing is in flight: a canceled job whose operations are still
+    being canceled (or whose last items are on their way to `canceled`) is running until they are.
+    """
     if canceled:
-        return JobState.CANCELED
+        return JobState.RUNNING if open_count(counts) > 0 else JobState.CANCELED
     if not planning_done:
         return JobState.PLANNING
     if open_count(counts) > 0:

@@ -386,7 +386,8 @@ def test_operations_in_flight_are_canceled_with_the_job(harness: Harness) -> Non
     job_id = submit(harness, pc_items(1))
     harness.driver.deliver(harness.queue.take()[0][0])  # plan
     harness.driver.deliver(harness.queue.take()[0][0])  # post
-    cancel_job(job_id, harness.deps)
+    # Not terminal while the operation is still being canceled.
+    assert cancel_job(job_id, harness.deps).state is JobState.RUNNING
     harness.driver.run()
     view = harness.assert_accounted(job_id)
     assert len(harness.catalog.canceled) == 1

@@ -22,8 +22,11 @@ def counts(**kw: int) -> dict[ItemState, int]:
         (True, False, False, counts(succeeded=1, dead=1), JobState.PARTIALLY_SUCCEEDED),
         (True, False, True, counts(succeeded=1), JobState.PARTIALLY_SUCCEEDED),
         (True, False, True, counts(), JobState.FAILED),
-        (True, True, False, counts(pending=4), JobState.CANCELED),
+        (True, True, False, counts(canceled=4, succeeded=1), JobState.CANCELED),
         (False, True, False, counts(), JobState.CANCELED),
+        # Canceled, but operations in flight still have to be canceled: not terminal yet.
+        (True, True, False, counts(canceled=2, submitted=3), JobState.RUNNING),
+        (True, True, False, counts(pending=4), JobState.RUNNING),
     ],
 )
 def test_job_state_rule(
