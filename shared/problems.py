@@ -127,5 +127,8 @@ class Problem:
             body["field"] = self.errors[0].field
             body["errors"] = [{"field": e.field, "detail": e.detail} for e in self.errors]
         for key, value in self.extra.items():
-            body.setdefault(key, value)
+            # An extension member without a value is left out (a remote error without a code),
+            # so every member present has the type the OpenAPI document gives it.
+            if value is not None:
+                body.setdefault(key, value)
         return body
