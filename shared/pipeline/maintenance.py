@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.geocatalog.errors import GeoCatalogError
 from shared.ingestion_sources import SourceOutcome
 from shared.jobs.states import ItemState
 from shared.messages import ItemsMessage, StatusEntry, StatusMessage
@@ -24,6 +25,32 @@ class SweepReport:
     jobs_settled: int
     items_reposted: int
     items_rechecked: int
+
+
+@dataclass(frozen=True)
+class MaintenanceReport:
+    sources: tuple[SourceOutcome, ...]
+    # Why the sources could not be refreshed this time (the GeoCatalog throttled, was down).
+    sources_error: str | None
+    sweep: SweepReport
+
+
+def run_maintenance(deps: PipelineDeps, *, timer_interval: timedelta) -> MaintenanceReport:
+    """One timer run: renew expiring sources, then revive stalled jobs.
+
+    The two are independent: a GeoCatalog that throttles or fails the source listing must not
+    keep the sweep (which needs only the job store and the queues) from reviving stalled items.
+    A source not renewed now is renewed by the next run (the margin covers one missed run) or by
+    the first item that needs it.
+    """
+    error: str | None = None
+    try:
+        sources = tuple(refresh_sources(deps, timer_interval=timer_interval))
+    except GeoCatalogError as exc:
+        sources = ()
+        error = f"{type(exc).__name__}: {exc.code or exc.status or 'no code'}"
+        logger.warning("maintenance could not refresh ingestion sources: %s", error)
+    return MaintenanceReport(sources, error, sweep_stalled(deps))
 
 
 def refresh_sources(deps: PipelineDeps, *, timer_interval: timedelta) -> list[SourceOutcome]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from shared.jobs.states import ItemState, JobState
 from shared.jobs.store import ItemUpdate
 from shared.messages import ItemsMessage, PlanMessage, StatusMessage
 from shared.pipeline.control import cancel_job, retry_job
+from shared.pipeline.maintenance import run_maintenance
 from shared.pipeline.post import post_items
 from shared.pipeline.status import check_status
 from shared.pipeline.submit import submit_job
@@ -452,3 +453,31 @@ def test_a_redelivered_plan_page_registers_nothing_twice(harness: Harness) -> No
     view = harness.assert_accounted(job_id)
     assert view.total == 3
     assert len(harness.catalog.posts) == 3
+
+
+def test_maintenance_revives_stalled_items_while_the_geocatalog_throttles(
+    harness: Harness,
+) -> None:
+    """The source refresh and the sweep are independent: a throttled source listing must not
+    cost the run its sweep."""
+    job_id = submit(harness, pc_items(1))
+    harness.driver.deliver(harness.queue.take()[0][0])  # plan: the item is pending
+    harness.queue.take()  # ...and its message is lost
+
+    def throttled() -> list[Any]:
+        raise ThrottledError("slow down", status=429, retry_after=None)
+
+    harness.source_catalog.list_ingestion_sources = throttled  # type: ignore[method-assign]
+    # An hour later by the clock the sweep reads (the store stamps rows with the real time).
+    later = replace(harness.deps, clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    report = run_maintenance(later, timer_interval=timedelta(minutes=5))
+
+    assert report.sources == ()
+    assert report.sources_error is not None
+    assert "Throttled" in report.sources_error
+    assert report.sweep.items_reposted == 1
+    [(revived, _)] = harness.queue.take()
+    assert isinstance(revived, ItemsMessage)
+    harness.driver.deliver(revived)
+    harness.driver.run()
+    assert harness.assert_accounted(job_id).state is JobState.SUCCEEDED
