@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from shared import log_redaction
 from shared.geocatalog.auth import TokenProvider, token_provider_for
 from shared.geocatalog.errors import (
     NotFoundError,
@@ -55,6 +56,8 @@ def _segment(value: str) -> str:
 
 
 def new_session(pool_size: int = POOL_SIZE) -> requests.Session:
+    # urllib3 logs request lines with their query string at DEBUG; source URLs may carry a SAS.
+    log_redaction.install()
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)

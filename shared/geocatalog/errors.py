@@ -7,28 +7,23 @@ reconcile a conflict, wait the asked delay, let the host retry, or record a perm
 from __future__ import annotations
 
 import json
-import re
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
+from shared.log_redaction import redact_secrets
+
 GEOCATALOG = "GeoCatalog"
 
-# Secrets that must never reach a message or a log line: SAS signatures (and the whole query they
-# sit in) and bearer tokens.
-_SAS_QUERY = re.compile(r"\?[^\s\"'<>]*\bsig=[^\s\"'<>]*", re.IGNORECASE)
-_SAS_SIG = re.compile(r"\bsig=[^&\s\"'<>]+", re.IGNORECASE)
-_BEARER = re.compile(r"\bBearer\s+[A-Za-z0-9\-._~+/=]+", re.IGNORECASE)
+# Messages never carry a SAS signature (nor the query it sits in) or a bearer token.
 _MAX_MESSAGE = 500
 
 
 def redact(text: str) -> str:
     """The text without SAS query strings or bearer tokens, and of bounded length."""
-    cleaned = _SAS_QUERY.sub("?<redacted-sas>", text)
-    cleaned = _SAS_SIG.sub("sig=<redacted>", cleaned)
-    cleaned = _BEARER.sub("Bearer <redacted>", cleaned)
+    cleaned = redact_secrets(text)
     if len(cleaned) > _MAX_MESSAGE:
         cleaned = cleaned[: _MAX_MESSAGE - 1] + "…"
     return cleaned

@@ -1,0 +1,69 @@
+"""SAS signatures and bearer tokens never reach a log record, urllib3's included."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from shared.geocatalog.client import new_session
+from shared.log_redaction import RedactSecrets, redact_secrets
+
+SIG = "c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ%3D"
+PATH = f"/catalog/items/a.json?sv=2024-05-04&se=2099-01-01&sr=c&sp=rl&sig={SIG}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"GET {PATH} 200", "GET /catalog/items/a.json?<redacted-sas> 200"),
+        (f"token sv=1&sig={SIG}", "token sv=1&sig=<redacted>"),
+        ("Authorization: Bearer eyJ0eXAi.abc-def_1", "Authorization: Bearer <redacted>"),
+        ("GET /catalog/items/a.json?page=2 200", "GET /catalog/items/a.json?page=2 200"),
+    ],
+)
+def test_redact_secrets(text: str, expected: str) -> None:
+    assert redact_secrets(text) == expected
+
+
+def test_urllib3_request_lines_are_redacted_once_a_session_exists(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    new_session().close()
+    pool = logging.getLogger("urllib3.connectionpool")
+    retry = logging.getLogger("urllib3.util.retry")
+    with caplog.at_level(logging.DEBUG):
+        # The calls urllib3 makes, with its own format strings.
+        pool.debug(
+            '%s://%s:%s "%s %s %s" %s %s',
+            "https",
+            "h.example",
+            443,
+            "GET",
+            PATH,
+            "HTTP/1.1",
+            200,
+            10,
+        )
+        pool.debug("Redirecting %s -> %s", "https://h.example/a", f"https://h.example{PATH}")
+        retry.debug("Incremented Retry for (url='%s'): %r", PATH, "Retry(total=0)")
+    assert len(caplog.records) == 3
+    text = caplog.text + " ".join(str(r.args) for r in caplog.records)
+    assert SIG not in text
+    assert "sig=" not in text
+    assert '"GET /catalog/items/a.json?<redacted-sas> HTTP/1.1" 200' in caplog.text
+
+
+def test_the_filter_keeps_every_record_and_leaves_other_arguments_alone() -> None:
+    record = logging.LogRecord(
+        "urllib3.connectionpool", logging.DEBUG, __file__, 1, "%s %d %r", ("x", 3, None), None
+    )
+    assert RedactSecrets().filter(record)
+    assert record.getMessage() == "x 3 None"
+
+
+def test_installing_twice_adds_one_filter() -> None:
+    new_session().close()
+    new_session().close()
+    filters = logging.getLogger("urllib3.connectionpool").filters
+    assert sum(isinstance(f, RedactSecrets) for f in filters) == 1
