@@ -3,11 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import socket
 import threading
 from typing import Any
 
 import uvicorn
+
+# Query parameters whose values are secrets: a function key (`code`, the local host) and a SAS
+# signature (`sig`, requests the emulators receive).
+_SECRET_PARAMETER = re.compile(r"([?&](?:code|sig)=)[^&\s\"]+", re.IGNORECASE)
+
+
+class AccessLogRedaction(logging.Filter):
+    """Request lines of uvicorn's access log without function keys or SAS signatures.
+
+    `access_log=False` only empties the `uvicorn.access` handlers; uvicorn logs a request
+    whenever that logger has one, and pytest attaches its capture handler to every logger that
+    does not propagate, so access lines with full query strings appear in test logs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_PARAMETER.sub(r"\1<redacted>", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+_ACCESS_FILTER = AccessLogRedaction()
+
+
+def redact_access_log() -> None:
+    """Install the filter on `uvicorn.access` (once; every server of the process shares it)."""
+    access = logging.getLogger("uvicorn.access")
+    if _ACCESS_FILTER not in access.filters:
+        access.addFilter(_ACCESS_FILTER)
 
 
 class ThreadedServer:
@@ -29,6 +62,7 @@ class ThreadedServer:
         self._sock.bind((host, port))
         self.host = host
         self.port: int = self._sock.getsockname()[1]
+        redact_access_log()
         config = uvicorn.Config(
             app,
             log_level=log_level,
@@ -77,4 +111,5 @@ class ThreadedServer:
 
 
 def serve_foreground(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
+    redact_access_log()
     uvicorn.run(app, host=host, port=port, log_level=log_level, http="httptools")

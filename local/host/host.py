@@ -67,6 +67,7 @@ from local.host.timers import (
     TimerState,
     timer_request,
 )
+from local.server import redact_access_log
 
 log = logging.getLogger("local.host")
 
@@ -354,6 +355,7 @@ class LocalHost:
                     lock=SingletonLock(blobs, self.host_id, name),
                     lock_retry_seconds=self._lock_retry,
                 )
+        redact_access_log()
         config = uvicorn.Config(
             HostHttpApp(self),
             lifespan="off",
