@@ -56,8 +56,23 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
         except TransientError:
             raise
         except (ApiError, GeoCatalogError) as exc:
-            _fail_planning(job, ItemError("CollectionBootstrapFailed", str(exc)), deps)
-            return
+            try:
+                exists = _collection_exists(job, deps)
+            except ThrottledError as throttled:
+                _requeue(message, throttled.retry_after, deps)
+                return
+            if not exists:
+                _fail_planning(job, ItemError("CollectionBootstrapFailed", str(exc)), deps)
+                return
+            # Another delivery of this first page (at least once; an event delivered twice
+            # re-sends it) created the collection while this one tried: the outcome a later
+            # redelivery would see, which finds the collection and leaves it as it is.
+            logger.info(
+                "collection %s of job %s was created by another delivery; planning goes on",
+                job.collection,
+                job.job_id,
+                extra={"jobId": job.job_id, "collectionId": job.collection},
+            )
     limit = deps.settings.pipeline.source_page_size
     max_items = getattr(request.source, "max_items", None)
     if max_items is not None:
@@ -130,6 +145,18 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     )
     if not more:
         deps.store.settle(job.job_id)
+
+
+def _collection_exists(job: JobRecord, deps: PipelineDeps) -> bool:
+    """Whether the target collection exists now (after a failed bootstrap); throttling and
+    outages raise, for the caller to requeue or the host to retry the page."""
+    try:
+        deps.catalog.get_collection(job.collection)
+    except (ThrottledError, TransientError):
+        raise
+    except GeoCatalogError:
+        return False
+    return True
 
 
 def _load_request(job: JobRecord, deps: PipelineDeps) -> IngestRequest:

@@ -20,7 +20,7 @@ from shared.pipeline.maintenance import run_maintenance
 from shared.pipeline.post import post_items
 from shared.pipeline.status import check_status
 from shared.pipeline.submit import submit_job
-from shared.problems import Conflict, ServiceUnavailable, Unprocessable
+from shared.problems import Conflict, ServiceUnavailable, Unprocessable, UpstreamRefused
 from shared.settings import PipelineSettings
 from tests.integration.pipeline.conftest import Harness, pc_items
 
@@ -351,6 +351,58 @@ def test_create_collection_bootstraps_the_target_before_posting(harness: Harness
         ("new-naip", "http://127.0.0.1:8701/api/stac/v1/collections/naip")
     ]
     assert harness.assert_accounted(job_id).state is JobState.SUCCEEDED
+
+
+def test_a_bootstrap_that_loses_the_race_to_another_delivery_goes_on_planning(
+    harness: Harness,
+) -> None:
+    """Two deliveries of the first plan page bootstrap the collection at once; the one whose
+    create fails because the other's succeeded plans on, as a later redelivery would."""
+    attempts: list[str] = []
+
+    def lose_the_race(collection_id: str, template_url: str) -> None:
+        attempts.append(collection_id)
+        harness.catalog.collections.add(collection_id)  # the other delivery's create
+        raise UpstreamRefused(
+            f"GeoCatalog: operation failed: CollectionAlreadyExists {collection_id}"
+        )
+
+    deps = replace(harness.deps, ensure_collection=lose_the_race)
+    harness.driver.deps = deps
+    body = {
+        "collection": "raced-naip",
+        "source": {"type": "items", "items": pc_items(2)},
+        "createCollection": {"templateUrl": "http://127.0.0.1:8701/api/stac/v1/collections/naip"},
+    }
+    job_id = submit_job(body, deps).job_id
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert attempts == ["raced-naip"]
+    assert view.job.plan_error is None
+    assert view.state is JobState.SUCCEEDED
+    assert view.counts[ItemState.SUCCEEDED] == 2
+
+
+def test_a_bootstrap_that_fails_without_creating_the_collection_fails_planning(
+    harness: Harness,
+) -> None:
+    def refuse(collection_id: str, template_url: str) -> None:
+        raise UpstreamRefused("GeoCatalog: operation failed: InvalidCollection")
+
+    deps = replace(harness.deps, ensure_collection=refuse)
+    harness.driver.deps = deps
+    body = {
+        "collection": "refused-naip",
+        "source": {"type": "items", "items": pc_items(2)},
+        "createCollection": {"templateUrl": "http://127.0.0.1:8701/api/stac/v1/collections/naip"},
+    }
+    job_id = submit_job(body, deps).job_id
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.job.plan_error is not None
+    assert view.job.plan_error.code == "CollectionBootstrapFailed"
+    assert view.state is JobState.FAILED
+    assert harness.catalog.posts == []
 
 
 def test_dry_run_plans_without_posting_or_registering_sources(harness: Harness) -> None:
