@@ -37,8 +37,9 @@ from local.emulator.planetary_computer.app import RunningEmulator as PlanetaryCo
 from local.host import LocalHost
 from local.stack import LocalStack, StackConfig
 from shared.geocatalog.client import GeoCatalogClient
+from shared.queues import IngestQueues
 from shared.retry import wait_for_operation
-from shared.settings import CredentialMode, GeoCatalogSettings
+from shared.settings import CredentialMode, GeoCatalogSettings, QueueNames, StorageSettings
 
 pytestmark = pytest.mark.integration
 
@@ -116,6 +117,12 @@ class E2E:
     @property
     def api(self) -> str:
         return f"{self.stack.base_url}/api"
+
+    def queues(self) -> IngestQueues:
+        """The service's queues, to deliver a copy of a message as the host would."""
+        assert self.stack.azurite is not None
+        storage = StorageSettings(connection_string=self.stack.azurite.connection_string)
+        return IngestQueues(storage, QueueNames())
 
     def geocatalog_client(self) -> GeoCatalogClient:
         """The service's own client, for test set-up straight against the GeoCatalog."""

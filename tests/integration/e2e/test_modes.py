@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 
 from shared.messages import ItemsMessage
-from shared.queues import IngestQueues
-from shared.settings import QueueNames, StorageSettings
 from tests.integration.e2e.conftest import (
     E2E,
     ITEM_ROUTE,
@@ -71,10 +69,7 @@ def test_a_duplicate_delivery_is_posted_once_and_counted_once(e2e: E2E, collecti
         ),
     )
 
-    assert e2e.stack.azurite is not None
-    queues = IngestQueues(
-        StorageSettings(connection_string=e2e.stack.azurite.connection_string), QueueNames()
-    )
+    queues = e2e.queues()
     admin = f"{e2e.stack.base_url}/admin/functions/ingest_items"
     answers: list[int] = []
 
