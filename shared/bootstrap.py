@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TITLE_MAX = 256
+# The error code of an AddCollection operation whose id was taken while it was queued.
+COLLECTION_ALREADY_EXISTS = "CollectionAlreadyExists"
 _FIELDS = frozenset({"id", "templateUrl", "title"})
 
 
@@ -365,10 +367,13 @@ class _Run:
                 # Created by a concurrent request since our read: continue as an update.
                 existing = self._call(lambda: self.gc.get_collection(self.cid))
             else:
-                self._await(operation)
-                self.current = self._call(lambda: self.gc.get_collection(self.cid))
-                self._note("collection", self.cid, CREATED)
-                return True
+                if self._await_created(operation):
+                    self.current = self._call(lambda: self.gc.get_collection(self.cid))
+                    self._note("collection", self.cid, CREATED)
+                    return True
+                # Another request's create of this id finished while ours was queued (GeoCatalog
+                # accepts both and fails the second operation): continue as an update.
+                existing = self._call(lambda: self.gc.get_collection(self.cid))
         differing = sorted(k for k in desired if k != "links" and existing.get(k) != desired[k])
         if differing:
             logger.info(
@@ -384,7 +389,8 @@ class _Run:
             self._note("collection", self.cid, UNCHANGED)
         return False
 
-    def _await(self, operation: Operation) -> None:
+    def _await_created(self, operation: Operation) -> bool:
+        """True once created; False when it failed because the collection exists by now."""
         if not operation.is_terminal:
             operation = wait_for_operation(
                 self.gc,
@@ -394,16 +400,19 @@ class _Run:
                 sleep=self.opts.sleep,
                 clock=self.opts.clock,
             )
-        if not operation.succeeded:
-            raise UpstreamRefused(
-                f"GeoCatalog did not create collection {self.cid}: "
-                f"{operation.error_message or operation.status}",
-                extra={
-                    "upstream": GEOCATALOG,
-                    "geocatalogCode": operation.error_code,
-                    "operationId": operation.id,
-                },
-            )
+        if operation.succeeded:
+            return True
+        if operation.error_code == COLLECTION_ALREADY_EXISTS:
+            return False
+        raise UpstreamRefused(
+            f"GeoCatalog did not create collection {self.cid}: "
+            f"{operation.error_message or operation.status}",
+            extra={
+                "upstream": GEOCATALOG,
+                "geocatalogCode": operation.error_code,
+                "operationId": operation.id,
+            },
+        )
 
     def thumbnail(self, thumbnail: tuple[bytes, str, str, str] | None) -> None:
         if thumbnail is None:

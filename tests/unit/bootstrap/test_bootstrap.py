@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from shared.geocatalog.errors import (
     ThrottledError,
     TransientError,
 )
+from shared.geocatalog.models import Operation
 from shared.planetary_computer import PlanetaryComputer
 from shared.problems import InvalidRequest, ServiceUnavailable, UpstreamRefused
 from tests.unit.bootstrap.fake_geocatalog import FakeCollection, FakeGeoCatalog
@@ -402,6 +403,29 @@ def test_a_collection_created_concurrently_is_updated_instead(
     result = run(gc, clock)
     assert not result.created
     assert actions(result, "collection") == {"s2-copy": "updated"}
+
+
+class RacedGeoCatalog(FakeGeoCatalog):
+    """Another request creates the same id while ours is queued: ours fails in its operation."""
+
+    def create_collection(self, collection: Mapping[str, Any]) -> Operation:
+        operation = super().create_collection(collection)
+        collection_id = str(collection["id"])
+        self.collections[collection_id] = FakeCollection(
+            body={"id": collection_id, "type": "Collection"}
+        )
+        return operation
+
+
+def test_a_create_that_loses_a_race_in_its_operation_is_updated_instead(
+    clock: FakeTime, rsps: responses.RequestsMock
+) -> None:
+    # Seen on the local stack: concurrent jobs with createCollection for one new collection.
+    gc = RacedGeoCatalog(fail_create_with="CollectionAlreadyExists")
+    result = run(gc, clock)
+    assert not result.created
+    assert actions(result, "collection") == {"s2-copy": "updated"}
+    assert len(gc.collections["s2-copy"].render_options) == len(mosaic_info()["renderOptions"])
 
 
 # -- request validation -------------------------------------------------------------------------------
