@@ -575,7 +575,7 @@ def _response_schemas() -> dict[str, Any]:
 _PROBLEM_RESPONSES: Final = {
     "BadRequest": ("The request is invalid; `errors` names each field at fault.", 400),
     "NotFound": ("No such job.", 404),
-    "Conflict": ("The job's state forbids this (canceled, or already finished).", 409),
+    "Conflict": ("Retry of a canceled job, or cancel of a finished one.", 409),
     "PayloadTooLarge": ("Inline items above the configured size (INGEST_INLINE_MAX_BYTES).", 413),
     "BadGateway": ("A remote service (the GeoCatalog, a template host) refused or failed.", 502),
     "ServiceUnavailable": (
@@ -948,7 +948,13 @@ def _paths() -> dict[str, Any]:
                 "cancelJob",
                 "Stop a job: nothing more is planned or posted; pending items end `canceled`",
                 {
-                    "202": {"description": "The job, canceled.", "content": _json(_schema("Job"))},
+                    "202": {
+                        "description": (
+                            "The job: `running` while posted operations are still being "
+                            "canceled, then `canceled`. 409 once it has finished."
+                        ),
+                        "content": _json(_schema("Job")),
+                    },
                     **_errors(
                         "Unauthorized",
                         "NotFound",
