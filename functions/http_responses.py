@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
+from azure.core.exceptions import AzureError
 
 from shared.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -73,6 +74,12 @@ def handle_api(req: func.HttpRequest, call: Callable[[], func.HttpResponse]) -> 
         return call()
     except ApiError as error:
         return problem_response(error, req)
+    except AzureError:
+        # Storage (job table, queues, payloads) or a credential did not answer as it should.
+        logger.exception("storage failure in %s %s", req.method, _path_of(req.url))
+        return problem_response(
+            ServiceUnavailable("a dependency of the service is unavailable; try again later"), req
+        )
     except SettingsError as error:
         logger.error("misconfigured: %s", error)
         return problem_response(ServiceUnavailable(f"the service is misconfigured: {error}"), req)

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from shared.geocatalog.errors import ConflictError, NotFoundError
+from shared.geocatalog.errors import ConflictError, GeoCatalogError, NotFoundError
 from shared.geocatalog.models import IngestionSource, IngestionSourceSummary, SasToken
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ class SourceStatus(StrEnum):
     # Dry runs say what they would do.
     WOULD_CREATE = "would-create"
     WOULD_RENEW = "would-renew"
+    # The timer could not renew it (throttled, refused); it retries on its next run.
+    RENEWAL_FAILED = "renewal-failed"
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,19 @@ class IngestionSourceManager:
                         self._outcome(source.container_url, SourceStatus.NO_PROVIDER, source)
                     )
                     continue
-                outcomes.append(self._renew(source.container_url, source, token))
+                try:
+                    outcomes.append(self._renew(source.container_url, source, token))
+                except GeoCatalogError as exc:
+                    # One refused renewal must not leave the others to expire.
+                    logger.warning(
+                        "renewing ingestion source %s failed: %s",
+                        source.id,
+                        exc,
+                        extra={"sourceId": source.id},
+                    )
+                    outcomes.append(
+                        self._outcome(source.container_url, SourceStatus.RENEWAL_FAILED, source)
+                    )
         return outcomes
 
     # ---- internals ----------------------------------------------------------------------------

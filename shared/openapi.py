@@ -415,6 +415,11 @@ def _response_schemas() -> dict[str, Any]:
                 "collection": text,
                 "mode": {"enum": [m.value for m in IngestMode]},
                 "dryRun": {"type": "boolean"},
+                "cancelRequested": {
+                    "type": "boolean",
+                    "description": "POST .../cancel was called; the job reports `running` until "
+                    "nothing is in flight, then `canceled`.",
+                },
                 "source": _schema("SourceRecord"),
                 "dropAssets": {"type": "array", "items": text},
                 "createCollection": _closed({"templateUrl": text}, ["templateUrl"]),
@@ -467,6 +472,7 @@ def _response_schemas() -> dict[str, Any]:
                 "collection",
                 "mode",
                 "dryRun",
+                "cancelRequested",
                 "source",
                 "dropAssets",
                 "counts",

@@ -35,10 +35,16 @@ class SubmittedJob:
     request: IngestRequest
 
 
-def submit_job(body: object, deps: PipelineDeps, *, job_id: str | None = None) -> SubmittedJob:
+def submit_job(
+    body: object,
+    deps: PipelineDeps,
+    *,
+    job_id: str | None = None,
+    request: IngestRequest | None = None,
+) -> SubmittedJob:
     """Start a job; `job_id` (32 hex digits) makes a redelivered request land on the same job,
-    whose creation then raises JobExists."""
-    request = parse_ingest_request(body, deps.settings)
+    whose creation then raises JobExists. `request` is `body` already parsed, if it was."""
+    request = request or parse_ingest_request(body, deps.settings)
     _check_target_collection(request, deps)
     job_id = job_id or uuid.uuid4().hex
     now = deps.clock()

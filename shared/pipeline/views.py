@@ -35,6 +35,8 @@ def job_json(view: JobView, *, status_url: str) -> dict[str, Any]:
         "collection": job.collection,
         "mode": job.mode,
         "dryRun": job.dry_run,
+        # A canceled job stays `running` until its operations in flight have settled.
+        "cancelRequested": job.canceled,
         "source": job.source,
         "dropAssets": list(job.drop_assets),
         "counts": counts,

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.geocatalog.errors import NotFoundError
+from shared.geocatalog.errors import NotFoundError, ThrottledError
 from shared.geocatalog.models import IngestionSource, SasToken
 from shared.ingestion_sources import (
     ChainedSasProvider,
@@ -158,3 +158,21 @@ def test_planetary_computer_provider_asks_for_the_container_and_treats_404_as_no
     assert provider.token_for("https://mine.blob.core.windows.net/data") is None
     assert provider.token_for("http://127.0.0.1:10000/devstoreaccount1/c") is None
     assert asked == [("sentinel2l2a01", "sentinel2-l2"), ("mine", "data")]
+
+
+def test_timer_refresh_goes_on_past_a_refused_renewal() -> None:
+    class RefusingCatalog(FakeSourceCatalog):
+        def replace_ingestion_source(
+            self, source_id: str, container_url: str, sas_token: str
+        ) -> IngestionSource:
+            if container_url == S2:
+                raise ThrottledError("slow down", status=429)
+            return super().replace_ingestion_source(source_id, container_url, sas_token)
+
+    catalog = RefusingCatalog()
+    refused = catalog.add(S2, NOW + timedelta(minutes=5))
+    other = catalog.add("https://b.blob.core.windows.net/c", NOW + timedelta(minutes=5))
+    outcomes = manager(catalog, FakeSasProvider()).refresh_expiring()
+    statuses = {o.source_id: o.status for o in outcomes}
+    assert statuses == {refused.id: SourceStatus.RENEWAL_FAILED, other.id: SourceStatus.RENEWED}
+    assert catalog.sources[other.id].expiration == NOW + timedelta(minutes=45)
