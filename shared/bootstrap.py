@@ -11,7 +11,6 @@ result says which. Nothing it did not put there is deleted.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,13 +30,15 @@ from shared.collection_template import (
 from shared.geocatalog.errors import (
     GEOCATALOG,
     ConflictError,
-    GeoCatalogError,
     NotFoundError,
-    ThrottledError,
-    TransientError,
 )
 from shared.geocatalog.models import Operation, is_valid_collection_id
-from shared.problems import ApiError, InvalidRequest, ServiceUnavailable, UpstreamRefused
+from shared.problems import (
+    ApiError,
+    InvalidRequest,
+    UpstreamRefused,
+    upstream_problem,
+)
 from shared.render_config import (
     RenderConfig,
     convert_mosaic_info,
@@ -225,20 +226,7 @@ class BootstrapOptions:
 # -- errors as problems ------------------------------------------------------------------------
 
 
-def problem_for(error: GeoCatalogError) -> ApiError:
-    """The problem a remote failure becomes for the caller of the HTTP API."""
-    extra: dict[str, Any] = {"upstream": error.service}
-    if error.status is not None:
-        extra["upstreamStatus"] = error.status
-    if error.code:
-        extra["geocatalogCode" if error.service == GEOCATALOG else "upstreamCode"] = error.code
-    if isinstance(error, ThrottledError | TransientError):
-        if error.retry_after is not None:
-            extra["retryAfter"] = math.ceil(error.retry_after)
-        return ServiceUnavailable(
-            f"{error.service} is busy or unavailable: {error.message}", extra=extra
-        )
-    return UpstreamRefused(f"{error.service} refused: {error.message}", extra=extra)
+problem_for = upstream_problem
 
 
 # -- the orchestration -------------------------------------------------------------------------

@@ -352,7 +352,6 @@ def _response_schemas() -> dict[str, Any]:
                 "upstreamCode": text,
                 "upstreamHost": text,
                 "geocatalogCode": {"type": "string", "description": "The GeoCatalog's error code."},
-                "geocatalogStatus": {"type": "integer"},
                 "operationId": {"type": "string", "description": "A failed GeoCatalog operation."},
                 "maxBytes": {"type": "integer", "description": "413: the inline size cap."},
                 "sizeBytes": {"type": "integer", "description": "413: the size that was sent."},

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from shared.geocatalog.errors import (
+    GEOCATALOG,
+    GeoCatalogError,
+    ThrottledError,
+    TransientError,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem `type` URIs: this base and the error's slug (e.g. `...:invalid-request`).
@@ -132,3 +140,21 @@ class Problem:
             if value is not None:
                 body.setdefault(key, value)
         return body
+
+
+def upstream_problem(error: GeoCatalogError, *, doing: str | None = None) -> ApiError:
+    """What a remote failure (GeoCatalog, Planetary Computer, a source) becomes for the caller:
+    503 with Retry-After when it was busy or unavailable, else 502 with the remote's own code."""
+    extra: dict[str, Any] = {"upstream": error.service}
+    if error.status is not None:
+        extra["upstreamStatus"] = error.status
+    if error.code:
+        extra["geocatalogCode" if error.service == GEOCATALOG else "upstreamCode"] = error.code
+    context = f" while {doing}" if doing else ""
+    if isinstance(error, ThrottledError | TransientError):
+        if error.retry_after is not None:
+            extra["retryAfter"] = math.ceil(error.retry_after)
+        return ServiceUnavailable(
+            f"{error.service} is busy or unavailable{context}: {error.message}", extra=extra
+        )
+    return UpstreamRefused(f"{error.service} refused{context}: {error.message}", extra=extra)

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import uuid
 from dataclasses import dataclass
 
 from shared.geocatalog.errors import (
     GeoCatalogError,
     NotFoundError,
-    ThrottledError,
-    TransientError,
 )
 from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.jobs.records import JobRecord
 from shared.jobs.store import JobExists
 from shared.messages import PlanMessage
 from shared.pipeline.deps import PipelineDeps
-from shared.problems import ServiceUnavailable, Unprocessable, UpstreamRefused
+from shared.problems import ServiceUnavailable, Unprocessable, upstream_problem
 from shared.sources.urls import redact_url
 
 logger = logging.getLogger(__name__)
@@ -101,16 +98,8 @@ def _check_target_collection(request: IngestRequest, deps: PipelineDeps) -> None
             "first (POST /api/collections) or pass createCollection",
             field="collection",
         ) from None
-    except (ThrottledError, TransientError) as exc:
-        extra = {"retryAfter": math.ceil(exc.retry_after)} if exc.retry_after is not None else {}
-        raise ServiceUnavailable(
-            "the GeoCatalog did not answer; try again later", extra=extra
-        ) from None
     except GeoCatalogError as exc:
-        raise UpstreamRefused(
-            f"the GeoCatalog refused to read collection '{request.collection}': {exc.message}",
-            extra={"geocatalogCode": exc.code, "geocatalogStatus": exc.status},
-        ) from None
+        raise upstream_problem(exc, doing=f"reading collection '{request.collection}'") from None
 
 
 def _undo(job_id: str, deps: PipelineDeps) -> None:
