@@ -6,6 +6,7 @@ Settings (or pass fakes straight to the service functions) instead of patching m
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 from functools import cached_property
@@ -105,8 +106,15 @@ def runtime() -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
+            _quiet_sdk_request_logs()
             _runtime = Runtime(current_settings())
         return _runtime
+
+
+def _quiet_sdk_request_logs() -> None:
+    # azure-core logs every request it sends at INFO (headers and queries redacted, but a line per
+    # queue message and table write); the worker ships each record to Application Insights.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 
 def reset_runtime() -> None:
