@@ -21,7 +21,7 @@ Prints figures; asserts nothing. Azurite is in memory on loopback: its milliseco
 the requests per call are (each is a round trip of ~5-20 ms on Azure Table storage). Azurite finds
 a row by scanning its partition (its only index is on PartitionKey), and a job is one partition,
 so every request gets slower as the job grows and building the job is quadratic: 30,000 items
-take about 3 minutes on 2 cores, 100,000 about half an hour. Hence the default of 30,000;
+take about 3 minutes on 2 cores, 100,000 took 40 minutes. Hence the default of 30,000;
 --items 100000 measures the issue's size.
 
     python -m bench.job_view_latency [--items 30000] [--planner-items 5000] [--transitions 500]
