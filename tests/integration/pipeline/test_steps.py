@@ -334,7 +334,7 @@ def test_a_throttled_collection_check_is_a_503_with_a_whole_retry_after(harness:
     with pytest.raises(ServiceUnavailable) as info:
         submit_job(body, harness.deps)
     # Retry-After is delay-seconds: the header and the body say 1, never 0.3.
-    assert info.value.extra == {"retryAfter": 1}
+    assert info.value.extra == {"retryAfter": 1, "upstream": "GeoCatalog", "upstreamStatus": 429}
     assert harness.queue.take() == []
     assert harness.deps.store.active_jobs() == []
 
