@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         ("limit 80/s, 429s without Retry-After", [80.0], False),
         ("limit 40/s, 2 instances (scale-out)", [40.0, 40.0], True),
         ("limit 40/s, 4 instances (scale-out)", [40.0] * 4, True),
+        ("limit 40/s, 16 instances (scale-out)", [40.0] * 16, True),
     ):
         service = Service(BUDGET, latency, retry_after=retry_after)
         limiters = [AdaptiveRateLimiter(limit) for limit in limits]
