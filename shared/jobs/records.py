@@ -37,6 +37,8 @@ class JobRecord:
     containers: dict[str, str] = field(default_factory=dict)
     # The body of a dead-lettered plan message, kept so that retry can redrive it.
     dead_plan_message: str | None = None
+    # Counter shards of this job, fixed when it is created (the store's default may change).
+    shards: int = 16
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from shared.jobs import keys
 from shared.jobs.records import ItemError, ItemRecord, JobRecord, JobView, NewItem
 from shared.jobs.states import (
     ERROR_STATES,
+    OPEN_STATES,
     ItemState,
     JobState,
     derive_job_state,
@@ -38,9 +39,11 @@ from shared.jobs.states import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SHARDS = 16
-# Table transactions take at most 100 operations; keep room for the shard update.
-_MAX_BATCH_ITEMS = 49
+# More shards, fewer lost ETag races between concurrent workers (measured in bench/): a job's
+# view still reads them all with one key-range query. Each job records its own count.
+DEFAULT_SHARDS = 64
+# An entity-group transaction takes at most 100 operations.
+_MAX_BATCH_OPS = 100
 _MAX_CONFLICT_RETRIES = 60
 _ERROR_MESSAGE_LIMIT = 2000
 _STATE_PROPS = {state: f"N_{state.value}" for state in ItemState}
@@ -75,6 +78,9 @@ class ItemUpdate:
 class TransitionResult:
     applied: bool
     item: ItemRecord | None
+    # The change left the item's counter shard with nothing in flight: the job may have
+    # settled, so the caller should settle() it. The last item to settle always sees this.
+    shard_drained: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,8 @@ class JobStore:
     ) -> None:
         self._table = table
         self._shards = shards
+        # Shard count per job (read once from its job row): jobs outlive a change of default.
+        self._job_shards: dict[str, int] = {}
         self._now = clock
         self._backoff = backoff or _jittered_pause
 
@@ -117,10 +125,11 @@ class JobStore:
 
     def create_job(self, job: JobRecord) -> None:
         """The job row, its zeroed counter shards and its active-index row; all or nothing."""
+        job = replace(job, shards=self._shards)
         ops: list[Any] = [("create", _job_entity(job))]
         ops += [
             ("create", {"PartitionKey": job.job_id, "RowKey": keys.count_key(s)})
-            for s in range(self._shards)
+            for s in range(job.shards)
         ]
         try:
             self._table.submit_transaction(ops)
@@ -270,51 +279,52 @@ class JobStore:
     # ---- items ------------------------------------------------------------------------------
 
     def register_items(self, job_id: str, items: Sequence[NewItem]) -> RegisterResult:
-        """Insert item rows (pending or invalid) and count them; safe to repeat for a page."""
-        by_shard: dict[int, list[NewItem]] = {}
-        seen: set[str] = set()
+        """Insert item rows (pending or invalid) and count them; safe to repeat for a page.
+
+        A page goes in as few transactions as fit (items, their error rows and the shards they
+        touch, at most 100 operations each), with every shard row read by one range query.
+        """
+        shards = self.shard_count(job_id)
+        unique: dict[str, NewItem] = {}
         for item in items:
-            if item.item_id in seen:
-                continue
-            seen.add(item.item_id)
-            by_shard.setdefault(keys.shard_of(item.item_id, self._shards), []).append(item)
+            unique.setdefault(item.item_id, item)
+        ordered = sorted(unique.values(), key=lambda i: keys.shard_of(i.item_id, shards))
         registered = 0
         pending: list[str] = []
-        for shard, group in by_shard.items():
-            for start in range(0, len(group), _MAX_BATCH_ITEMS):
-                chunk = group[start : start + _MAX_BATCH_ITEMS]
-                new, pend = self._register_chunk(job_id, shard, chunk)
-                registered += new
-                pending += pend
+        for chunk in _chunks(ordered, shards):
+            new, pend = self._register_chunk(job_id, shards, chunk)
+            registered += new
+            pending += pend
         return RegisterResult(registered, tuple(pending))
 
     def _register_chunk(
-        self, job_id: str, shard: int, chunk: Sequence[NewItem]
+        self, job_id: str, shards: int, chunk: Sequence[NewItem]
     ) -> tuple[int, list[str]]:
         for attempt in range(_MAX_CONFLICT_RETRIES):
-            shard_row = self._shard_row(job_id, shard)
-            deltas: dict[ItemState, int] = {}
+            rows = self._shard_rows(job_id)
+            deltas: dict[int, dict[ItemState, int]] = {}
             ops: list[Any] = []
             for item in chunk:
-                deltas[item.state] = deltas.get(item.state, 0) + 1
+                shard = deltas.setdefault(keys.shard_of(item.item_id, shards), {})
+                shard[item.state] = shard.get(item.state, 0) + 1
                 ops.append(("create", self._new_item_entity(job_id, item)))
                 if item.error is not None and item.state in ERROR_STATES:
                     ops.append(("upsert", self._error_entity(job_id, item.item_id, item.error)))
-            ops.append(_shard_update(shard_row, deltas))
+            ops += [_shard_update(rows[shard], delta) for shard, delta in deltas.items()]
             try:
                 self._table.submit_transaction(ops)
                 return len(chunk), [i.item_id for i in chunk if i.state is ItemState.PENDING]
             except TableTransactionError as exc:
                 if _code(exc) == "EntityAlreadyExists":
                     # A redelivered page: register the ones that are missing, one by one.
-                    return self._register_one_by_one(job_id, shard, chunk)
+                    return self._register_one_by_one(job_id, shards, chunk)
                 if _code(exc) != "UpdateConditionNotSatisfied":
                     raise
                 self._backoff(attempt)
-        raise ConcurrencyExhausted(f"job {job_id} shard {shard}")
+        raise ConcurrencyExhausted(f"job {job_id}: registering {len(chunk)} items")
 
     def _register_one_by_one(
-        self, job_id: str, shard: int, chunk: Sequence[NewItem]
+        self, job_id: str, shards: int, chunk: Sequence[NewItem]
     ) -> tuple[int, list[str]]:
         registered = 0
         pending: list[str] = []
@@ -324,7 +334,7 @@ class JobStore:
                 if existing["State"] == ItemState.PENDING.value:
                     pending.append(item.item_id)
                 continue
-            if self._register_single(job_id, shard, item):
+            if self._register_single(job_id, keys.shard_of(item.item_id, shards), item):
                 registered += 1
                 if item.state is ItemState.PENDING:
                     pending.append(item.item_id)
@@ -397,9 +407,12 @@ class JobStore:
                     },
                 )
             ]
+            drained = False
             if current is not to:
-                shard_row = self._shard_row(job_id, keys.shard_of(item_id, self._shards))
+                shard = keys.shard_of(item_id, self.shard_count(job_id))
+                shard_row = self._shard_row(job_id, shard)
                 ops.append(_shard_update(shard_row, {current: -1, to: 1}))
+                drained = _open_after(shard_row, {current: -1, to: 1}) == 0
             if to in ERROR_STATES:
                 # Invariant: an item in an error state has exactly one error row.
                 error = change.error or _entity_error(entity) or ItemError("Unknown", "")
@@ -421,7 +434,7 @@ class JobStore:
                 continue
             merged = dict(entity)
             merged.update(patch)
-            return TransitionResult(True, _item_from_entity(job_id, merged))
+            return TransitionResult(True, _item_from_entity(job_id, merged), drained)
         raise ConcurrencyExhausted(f"job {job_id} item {item_id}")
 
     def list_items(
@@ -485,6 +498,25 @@ class JobStore:
             "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
             parameters={"pk": job_id, "lo": prefix, "hi": keys.range_end(prefix)},
         )
+
+    def shard_count(self, job_id: str) -> int:
+        known = self._job_shards.get(job_id)
+        if known is None:
+            entity = self._get(job_id, keys.JOB_ROW)
+            if entity is None:
+                raise KeyError(f"no job {job_id}")
+            known = _job_from_entity(entity).shards
+            self._job_shards[job_id] = known
+        return known
+
+    def _shard_rows(self, job_id: str) -> dict[int, Any]:
+        rows = {
+            int(row["RowKey"][len(keys.COUNT_PREFIX) :]): row
+            for row in self._range(job_id, keys.COUNT_PREFIX)
+        }
+        if len(rows) != self.shard_count(job_id):
+            raise KeyError(f"job {job_id} is missing counter shards")
+        return rows
 
     def _shard_row(self, job_id: str, shard: int) -> Any:
         row = self._get(job_id, keys.count_key(shard))
@@ -601,6 +633,35 @@ def _shard_update(shard_row: Any, deltas: Mapping[ItemState, int]) -> Any:
     )
 
 
+def _chunks(items: Sequence[NewItem], shards: int) -> list[list[NewItem]]:
+    """Consecutive groups whose transaction (item creates, error rows, one update per shard
+    touched) stays within _MAX_BATCH_OPS operations."""
+    chunks: list[list[NewItem]] = []
+    current: list[NewItem] = []
+    ops = 0
+    touched: set[int] = set()
+    for item in items:
+        shard = keys.shard_of(item.item_id, shards)
+        cost = 1 + (1 if item.state in ERROR_STATES else 0) + (0 if shard in touched else 1)
+        if current and ops + cost > _MAX_BATCH_OPS:
+            chunks.append(current)
+            current, ops, touched = [], 0, set()
+            cost = 2 + (1 if item.state in ERROR_STATES else 0)
+        current.append(item)
+        touched.add(shard)
+        ops += cost
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _open_after(shard_row: Any, deltas: Mapping[ItemState, int]) -> int:
+    return sum(
+        int(shard_row.get(_STATE_PROPS[state], 0) or 0) + deltas.get(state, 0)
+        for state in OPEN_STATES
+    )
+
+
 def _jittered_pause(attempt: int) -> None:
     # Losing an optimistic race means another worker just wrote; a short random pause spreads
     # the retries out so that the next read usually wins.
@@ -636,6 +697,7 @@ def _job_entity(job: JobRecord) -> dict[str, Any]:
         "PlannedPages": job.planned_pages,
         "Canceled": job.canceled,
         "Containers": json.dumps(job.containers),
+        "Shards": job.shards,
     }
     if job.create_collection is not None:
         entity["CreateCollection"] = json.dumps(job.create_collection)
@@ -675,6 +737,8 @@ def _job_from_entity(entity: Mapping[str, Any]) -> JobRecord:
         completed_at=entity.get("CompletedAt"),
         containers=json.loads(entity.get("Containers") or "{}"),
         dead_plan_message=_text(entity.get("DeadPlanMessage")),
+        # Jobs written before the count was recorded had 16 shards.
+        shards=int(entity.get("Shards") or 16),
     )
 
 

@@ -42,6 +42,7 @@ def record_dead_letter(kind: QueueKind, body: str, deps: PipelineDeps) -> int:
         logger.error("unreadable message in %s-poison dropped: %s", kind, exc)
         return 0
     count = 0
+    drained = False
     for item_id in ids:
         item = deps.store.get_item(job_id, item_id)
         if item is None:
@@ -54,6 +55,7 @@ def record_dead_letter(kind: QueueKind, body: str, deps: PipelineDeps) -> int:
             update=ItemUpdate(error=_dead_error(kind, item), clear_claim=True),
         )
         count += moved.applied
+        drained = drained or moved.shard_drained
     if count:
         logger.error(
             "%s items of job %s dead-lettered from %s",
@@ -62,6 +64,7 @@ def record_dead_letter(kind: QueueKind, body: str, deps: PipelineDeps) -> int:
             kind,
             extra={"jobId": job_id, "queue": kind},
         )
+    if drained:
         deps.store.settle(job_id)
     return count
 

@@ -63,7 +63,7 @@ def _post_one(
             allowed_from={ItemState.PENDING},
             update=ItemUpdate(error=ItemError("JobCanceled", "the job was canceled")),
         )
-        if canceled.applied:
+        if canceled.shard_drained:
             store.settle(job.job_id)
         return PostOutcome(item_id, "canceled")
     if not _may_claim(item, message_id, deps):
@@ -183,7 +183,7 @@ def _release(job: JobRecord, item_id: str, error: ItemError, deps: PipelineDeps)
 
 
 def _fail(job: JobRecord, item_id: str, error: ItemError, deps: PipelineDeps) -> PostOutcome:
-    deps.store.transition(
+    failed = deps.store.transition(
         job.job_id,
         item_id,
         to=ItemState.FAILED,
@@ -197,5 +197,6 @@ def _fail(job: JobRecord, item_id: str, error: ItemError, deps: PipelineDeps) ->
         error.code,
         extra={"jobId": job.job_id, "itemId": item_id, "code": error.code},
     )
-    deps.store.settle(job.job_id)
+    if failed.shard_drained:
+        deps.store.settle(job.job_id)
     return PostOutcome(item_id, "failed")

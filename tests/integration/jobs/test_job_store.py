@@ -13,6 +13,7 @@ import pytest
 from azure.data.tables import TableServiceClient
 
 from local.azurite import Azurite
+from shared.jobs import keys
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState, JobState
 from shared.jobs.store import ItemUpdate, JobExists, JobStore
@@ -265,3 +266,50 @@ def test_delete_job_removes_every_row(store: JobStore) -> None:
     assert store.get_job(job_id) is None
     assert store.get_item(job_id, "a") is None
     assert job_id not in store.active_jobs()
+
+
+def test_a_transition_says_when_it_drained_its_shard(store: JobStore) -> None:
+    job_id = new_job(store)
+    # Two items in one shard: only the second to settle drains it.
+    ids = [f"item-{n}" for n in range(500)]
+    shard = keys.shard_of(ids[0], store.shard_count(job_id))
+    same = [i for i in ids if keys.shard_of(i, store.shard_count(job_id)) == shard][:2]
+    store.register_items(job_id, [pending(i) for i in same])
+    first = store.transition(
+        job_id, same[0], to=ItemState.SUCCEEDED, allowed_from={ItemState.PENDING}
+    )
+    second = store.transition(
+        job_id, same[1], to=ItemState.SUCCEEDED, allowed_from={ItemState.PENDING}
+    )
+    reopened = store.transition(
+        job_id, same[1], to=ItemState.PENDING, allowed_from={ItemState.SUCCEEDED}
+    )
+    assert (first.shard_drained, second.shard_drained, reopened.shard_drained) == (
+        False,
+        True,
+        False,
+    )
+
+
+def test_a_large_page_registers_in_few_transactions_with_exact_counts(store: JobStore) -> None:
+    job_id = new_job(store)
+    page = [pending(f"p-{n}") for n in range(250)]
+    page += [
+        NewItem(f"bad-{n}", ItemState.INVALID, error=ItemError("InvalidStacItem", "x"))
+        for n in range(30)
+    ]
+    result = store.register_items(job_id, page)
+    assert result.registered == 280
+    counts = store.counts(job_id)
+    assert (counts[ItemState.PENDING], counts[ItemState.INVALID]) == (250, 30)
+    assert len(store.first_errors(job_id, limit=100)) == 30
+    assert store.shard_count(job_id) == 64
+
+
+def test_updating_a_job_keeps_its_shard_count(store: JobStore) -> None:
+    job_id = new_job(store)
+    store.update_job(job_id, lambda j: replace(j, planning_done=True))
+    job = store.get_job(job_id)
+    assert job is not None
+    assert job.shards == 64
+    assert JobStore(store._table).shard_count(job_id) == 64
