@@ -31,6 +31,7 @@ from shared.geocatalog.errors import (
 from shared.geocatalog.models import Operation
 from shared.planetary_computer import PlanetaryComputer
 from shared.problems import InvalidRequest, ServiceUnavailable, UpstreamRefused
+from tests.fake_time import FakeTime
 from tests.unit.bootstrap.fake_geocatalog import FakeCollection, FakeGeoCatalog
 
 HERE = Path(__file__).parent
@@ -62,19 +63,6 @@ def mosaic_info() -> dict[str, Any]:
     )
     info: dict[str, Any] = configs["sentinel-2-l2a"]["mosaic_info"]
     return info
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

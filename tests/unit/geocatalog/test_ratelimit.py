@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.ratelimit import AdaptiveRateLimiter
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.fake_time import FakeTime
 
 
 def limiter(t: FakeTime, rate: float = 10.0, **kwargs: float) -> AdaptiveRateLimiter:
@@ -36,7 +24,7 @@ def calls_in(t: FakeTime, lim: AdaptiveRateLimiter, seconds: float) -> int:
 
 
 def test_a_burst_goes_at_once_then_calls_are_spaced_at_the_rate() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=20.0)  # burst = 5
     for _ in range(5):
         lim.acquire()
@@ -46,20 +34,20 @@ def test_a_burst_goes_at_once_then_calls_are_spaced_at_the_rate() -> None:
 
 
 def test_the_rate_holds_over_time() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=40.0)
     # 10 s at 40/s plus the initial burst of 10.
     assert calls_in(t, lim, 10.0) == pytest.approx(410, abs=1)
 
 
 def test_a_full_bucket_plus_a_second_of_refill_stays_near_the_budget() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=40.0)
     assert calls_in(t, lim, 1.0) <= 50
 
 
 def test_throttling_halves_the_rate_once_per_cooldown() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=40.0)
     lim.on_throttled(None)
     lim.on_throttled(None)  # same burst of 429s: no second cut
@@ -70,7 +58,7 @@ def test_throttling_halves_the_rate_once_per_cooldown() -> None:
 
 
 def test_the_rate_never_drops_below_the_minimum() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=8.0, min_rate=3.0)
     for _ in range(5):
         lim.on_throttled(None)
@@ -79,7 +67,7 @@ def test_the_rate_never_drops_below_the_minimum() -> None:
 
 
 def test_retry_after_pauses_every_caller_until_then() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=40.0)
     lim.on_throttled(7.5)
     assert lim.paused_until == pytest.approx(107.5)
@@ -90,7 +78,7 @@ def test_retry_after_pauses_every_caller_until_then() -> None:
 
 
 def test_a_shorter_retry_after_does_not_shorten_a_longer_pause() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=40.0, cooldown_seconds=0.0)
     lim.on_throttled(10.0)
     lim.on_throttled(1.0)
@@ -98,7 +86,7 @@ def test_a_shorter_retry_after_does_not_shorten_a_longer_pause() -> None:
 
 
 def test_successes_recover_additively_after_the_cooldown() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=40.0, increase_step=1.0)
     lim.on_throttled(None)
     assert lim.rate == 20.0
@@ -114,7 +102,7 @@ def test_successes_recover_additively_after_the_cooldown() -> None:
 
 
 def test_the_default_recovery_is_slow() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=40.0)
     lim.on_throttled(None)
     t.now += 1.0
@@ -124,7 +112,7 @@ def test_the_default_recovery_is_slow() -> None:
 
 
 def test_after_throttling_calls_are_spaced_at_the_lower_rate() -> None:
-    t = FakeTime()
+    t = FakeTime(100.0)
     lim = limiter(t, rate=20.0, burst=1.0)
     lim.acquire()
     lim.on_throttled(None)  # 10/s

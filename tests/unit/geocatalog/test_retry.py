@@ -14,19 +14,7 @@ from shared.geocatalog.errors import (
 )
 from shared.geocatalog.models import Operation, OperationStatus
 from shared.retry import backoff_delay, call_with_retries, wait_for_operation
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.fake_time import FakeTime
 
 
 def failing(*errors: Exception, result: str = "done") -> Callable[[], str]:
