@@ -27,13 +27,10 @@ from local.emulator.geocatalog.http import RequestContext, RouteSpec, accepted, 
 from local.emulator.geocatalog.ingest import (
     Failure,
     blob_container_url,
-    check_item_assets,
     resolve_relative_hrefs,
-    store_item,
-    validate_item,
 )
 from local.emulator.geocatalog.ingestion_sources import paged
-from local.emulator.geocatalog.items import batch_outcome, counters
+from local.emulator.geocatalog.items import add_item, batch_outcome, counters
 from local.emulator.geocatalog.operations import Operation, Outcome
 from local.emulator.geocatalog.sas import carries_sas
 from local.emulator.geocatalog.store import IngestionRecord, RunRecord
@@ -393,22 +390,13 @@ def _run_work(
             item["collection"] = collection_id
             resolve_relative_hrefs(item, document_url)
             label = str(item.get("id", document_url))
-            failure = validate_item(item, collection_id)
-            if failure is None and item["id"] in collection.items:
-                if run.skip_existing_items:
-                    succeeded += 1
-                    continue
-                failure = Failure(
-                    OperationError.ITEM_ALREADY_EXISTS,
-                    f"Item '{item['id']}' already exists in collection '{collection_id}'",
-                )
-            if failure is None:
-                failure = check_item_assets(emu, item.get("assets") or {}, when)
+            failure = add_item(
+                emu, collection, item, base_url, when, skip_existing=run.skip_existing_items
+            )
             if failure is not None:
                 failures.append((label, failure))
-                continue
-            store_item(emu, collection, item, base_url, when)
-            succeeded += 1
+            else:
+                succeeded += 1
         op.additional_information = counters(total, succeeded, len(failures))
         return batch_outcome(failures, total)
 

