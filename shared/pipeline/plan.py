@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from shared.geocatalog.errors import GeoCatalogError, ThrottledError, TransientError
@@ -17,18 +16,17 @@ from shared.ingestion_sources import SourceStatus
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState
-from shared.messages import ItemsMessage, PlanMessage
+from shared.messages import PlanMessage
 from shared.payloads import MAX_INLINE_CHARS, request_ref
 from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
+from shared.pipeline.dispatch import register_and_dispatch
 from shared.problems import ApiError
 from shared.sources import open_source
 from shared.sources.base import SourcePage
 from shared.sources.errors import SourceInvalid, SourceThrottled, SourceUnavailable
 
 logger = logging.getLogger(__name__)
-
-_SEND_WORKERS = 8
 
 
 def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
@@ -109,8 +107,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
         _requeue(message, exc.retry_after, deps)
         return
     new_items = [_new_item(p, i, message.page, job, deps) for i, p in enumerate(prepared)]
-    result = deps.store.register_items(job.job_id, new_items)
-    _send_items(job.job_id, result.pending_ids, deps)
+    result = register_and_dispatch(job.job_id, f"p{message.page:08d}", new_items, deps)
 
     planned = message.planned + len(page.items)
     more = page.next_cursor is not None and (max_items is None or planned < max_items)
@@ -193,16 +190,6 @@ def _new_item(
         return NewItem(prepared.item_id, ItemState.PENDING, payload=text, containers=containers)
     ref = deps.payloads.put_item(job.job_id, prepared.item_id, text)
     return NewItem(prepared.item_id, ItemState.PENDING, payload_ref=ref, containers=containers)
-
-
-def _send_items(job_id: str, item_ids: tuple[str, ...], deps: PipelineDeps) -> None:
-    messages = [ItemsMessage(job_id, (item_id,)) for item_id in item_ids]
-    if len(messages) <= 1:
-        for m in messages:
-            deps.queues.send(m)
-        return
-    with ThreadPoolExecutor(max_workers=min(_SEND_WORKERS, len(messages))) as pool:
-        list(pool.map(deps.queues.send, messages))
 
 
 def _requeue(message: PlanMessage, retry_after: float | None, deps: PipelineDeps) -> None:
