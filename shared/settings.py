@@ -108,7 +108,13 @@ class QueueNames:
 class PipelineSettings:
     max_items_ceiling: int = 100_000
     inline_payload_max_bytes: int = 4 * 1024 * 1024
-    source_page_size: int = 100
+    # Two full batches per plan message: fewer, fuller messages (the STAC API serves up to 1,000).
+    source_page_size: int = 198
+    # Items per batch: one Table transaction holds a batch's row and its items (100 operations),
+    # and the GeoCatalog takes about a hundred items per FeatureCollection.
+    batch_size: int = 99
+    # A batch also closes at this many bytes of item JSON: a Table transaction takes 4 MiB.
+    batch_max_bytes: int = 2 * 1024 * 1024
     status_initial_delay_seconds: float = 5.0
     status_max_delay_seconds: float = 120.0
     max_status_checks: int = 200
@@ -160,6 +166,15 @@ class Settings:
             ),
             source_page_size=reader.integer(
                 "INGEST_SOURCE_PAGE_SIZE", defaults.source_page_size, minimum=1
+            ),
+            batch_size=reader.integer(
+                "INGEST_BATCH_SIZE", defaults.batch_size, minimum=1, maximum=99
+            ),
+            batch_max_bytes=reader.integer(
+                "INGEST_BATCH_MAX_BYTES",
+                defaults.batch_max_bytes,
+                minimum=64 * 1024,
+                maximum=3 * 1024 * 1024,
             ),
             status_initial_delay_seconds=reader.number(
                 "INGEST_STATUS_INITIAL_DELAY_SECONDS", defaults.status_initial_delay_seconds
@@ -238,7 +253,9 @@ class _Reader:
             raise SettingsError(name, f"must be at least {minimum:g}")
         return value
 
-    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
+    def integer(
+        self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
         raw = self.optional(name)
         if raw is None:
             return default
@@ -248,6 +265,8 @@ class _Reader:
             raise SettingsError(name, "must be a whole number") from None
         if value < minimum:
             raise SettingsError(name, f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise SettingsError(name, f"must be at most {maximum}")
         return value
 
     def flag(self, name: str, *, default: bool) -> bool:

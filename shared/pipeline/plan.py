@@ -131,11 +131,13 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     deps.store.mark_page_done(job.job_id, message.page)
     unserved = [c for c, s in source_status.items() if s == SourceStatus.NO_PROVIDER.value]
     logger.info(
-        "job %s page %s: %s items read, %s registered, %s containers (%s without SAS provider)",
+        "job %s page %s: %s items read, %s registered in %s batches, %s containers (%s without "
+        "SAS provider)",
         job.job_id,
         message.page,
         len(page.items),
         result.registered,
+        len(result.batches),
         len(containers),
         len(unserved),
         extra={"jobId": job.job_id, "page": message.page},
@@ -186,10 +188,16 @@ def _new_item(
             error=ItemError("DryRun", "validated and planned; not posted (dry run)"),
         )
     text = json.dumps(prepared.item, separators=(",", ":"), ensure_ascii=False)
+    size = len(text.encode())
     if len(text) <= MAX_INLINE_CHARS:
-        return NewItem(prepared.item_id, ItemState.PENDING, payload=text, containers=containers)
-    ref = deps.payloads.put_item(job.job_id, prepared.item_id, text)
-    return NewItem(prepared.item_id, ItemState.PENDING, payload_ref=ref, containers=containers)
+        return NewItem(
+            prepared.item_id, ItemState.PENDING, payload=text, containers=containers, size=size
+        )
+    # Named by its place in the source too: a source may list one id twice, with other content.
+    ref = deps.payloads.put_item(job.job_id, f"p{page}.{index}:{prepared.item_id}", text)
+    return NewItem(
+        prepared.item_id, ItemState.PENDING, payload_ref=ref, containers=containers, size=size
+    )
 
 
 def _requeue(message: PlanMessage, retry_after: float | None, deps: PipelineDeps) -> None:
