@@ -47,8 +47,10 @@ class ItemRecord:
     # Where the item lives: its batch and its place in it (source order).
     batch: str = ""
     index: int = 0
-    # Posts sent for this item (a batch post counts for each of its items).
+    # Operations created for this item (a batch post counts for each of its items).
     attempts: int = 0
+    # A post carrying the item may have reached the GeoCatalog (also one whose answer was lost).
+    posted: bool = False
     operation_id: str | None = None
     error: ItemError | None = None
     # The prepared item JSON when small enough for a Table property, else a blob reference.

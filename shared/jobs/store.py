@@ -76,6 +76,7 @@ class ItemUpdate:
     undo_attempt: bool = False
     reset_attempts: bool = False
     single: bool | None = None
+    posted: bool | None = None
     method: str | None = None
     clear_method: bool = False
     renewed: bool | None = None
@@ -172,7 +173,7 @@ class JobStore:
         """Remove every row of a job (used to undo a job whose first message could not be sent)."""
         lo, hi = keys.batch_range(job_id)
         rows = self._table.query_entities(
-            "PartitionKey eq @pk or (PartitionKey ge @lo and PartitionKey lt @hi)",
+            "PartitionKey eq @pk or ( PartitionKey ge @lo and PartitionKey lt @hi )",
             parameters={"pk": job_id, "lo": lo, "hi": hi},
             select=["PartitionKey", "RowKey"],
         )
@@ -528,6 +529,7 @@ _LIST_SELECT = [
     "ErrorMessage",
     "Containers",
     "Single",
+    "Posted",
     "Method",
     "Renewed",
     "CreatedAt",
@@ -554,6 +556,8 @@ def _item_patch(
         patch["ErrorMessage"] = after.error.message[:_ERROR_MESSAGE_LIMIT] if after.error else ""
     if after.single != item.single:
         patch["Single"] = after.single
+    if after.posted != item.posted:
+        patch["Posted"] = after.posted
     if after.method != item.method:
         patch["Method"] = after.method or ""
     if after.renewed != item.renewed:
@@ -594,6 +598,7 @@ def _apply(item: ItemRecord, to: ItemState, change: ItemUpdate, now: datetime) -
         operation_id=operation,
         error=error,
         single=item.single if change.single is None else change.single,
+        posted=item.posted if change.posted is None else change.posted,
         method=method,
         renewed=item.renewed if change.renewed is None else change.renewed,
         updated_at=now,
@@ -730,6 +735,7 @@ def _item_from_entity(job_id: str, batch: str, entity: Mapping[str, Any]) -> Ite
         payload_ref=_text(entity.get("PayloadRef")),
         containers=tuple(json.loads(entity.get("Containers") or "[]")),
         single=bool(entity.get("Single", False)),
+        posted=bool(entity.get("Posted", False)),
         method=_text(entity.get("Method")),
         renewed=bool(entity.get("Renewed", False)),
         created_at=entity.get("CreatedAt"),

@@ -163,7 +163,7 @@ def _post(
 
 
 def _already_there(item: ItemRecord, outcome: _Outcome) -> None:
-    if item.attempts > 0:
+    if item.posted:
         # Not there when the item was first posted (that search would have skipped it): an
         # earlier post of ours landed although its answer was lost.
         outcome.move([item], ItemState.SUCCEEDED, ItemUpdate(clear_error=True))
@@ -187,8 +187,8 @@ def _post_group(
         outcome.throttled = exc
         return None
     except TransientError as exc:
-        # The post may have landed although its answer was lost: count it as an attempt, so
-        # that the next search by ids takes an item found there as ours.
+        # The post may have landed although its answer was lost: say so, so that the next
+        # search by ids takes an item found there as ours.
         outcome.transient = exc
         outcome.move(group, ItemState.PENDING, _lost(exc))
         return None
@@ -213,7 +213,7 @@ def _post_group(
     outcome.move(
         group,
         ItemState.SUBMITTED,
-        ItemUpdate(operation_id=operation.id, add_attempt=True, clear_error=True),
+        ItemUpdate(operation_id=operation.id, add_attempt=True, posted=True, clear_error=True),
     )
     return None
 
@@ -237,12 +237,12 @@ def _put_one(job: JobRecord, item: ItemRecord, outcome: _Outcome, deps: Pipeline
     outcome.move(
         [item],
         ItemState.SUBMITTED,
-        ItemUpdate(operation_id=operation.id, add_attempt=True, clear_error=True),
+        ItemUpdate(operation_id=operation.id, add_attempt=True, posted=True, clear_error=True),
     )
 
 
 def _lost(exc: TransientError) -> ItemUpdate:
-    return ItemUpdate(add_attempt=True, error=ItemError(exc.code or "Transient", exc.message))
+    return ItemUpdate(posted=True, error=ItemError(exc.code or "Transient", exc.message))
 
 
 def _payload(item: ItemRecord, deps: PipelineDeps) -> dict[str, Any]:

@@ -53,12 +53,11 @@ def test_malformed_batch_messages_say_why_without_quoting_the_body(text: str, re
 
 
 @pytest.mark.parametrize(
-    "ids", [None, [], [""], [1], "op-1"],
+    "ids",
+    [None, [], [""], [1], "op-1"],
 )
 def test_status_messages_need_operation_ids(ids: object) -> None:
-    bad = json.dumps(
-        {"v": 2, "kind": "status", "jobId": "j", "batch": "b", "operationIds": ids}
-    )
+    bad = json.dumps({"v": 2, "kind": "status", "jobId": "j", "batch": "b", "operationIds": ids})
     with pytest.raises(MalformedMessage, match="operationIds"):
         StatusMessage.from_json(bad)
 
