@@ -6,6 +6,7 @@ behaviour where it matters (one source per container, 202 + operation per item p
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -127,12 +128,14 @@ class FakeItemCatalog:
         return {"id": collection_id}
 
     def create_items(
-        self, collection_id: str, item_or_feature_collection: Mapping[str, Any]
+        self, collection_id: str, item_or_feature_collection: Mapping[str, Any] | bytes
     ) -> Operation:
-        return self._post("POST", collection_id, dict(item_or_feature_collection))
+        return self._post("POST", collection_id, _parsed(item_or_feature_collection))
 
-    def replace_item(self, collection_id: str, item_id: str, item: Mapping[str, Any]) -> Operation:
-        return self._post("PUT", collection_id, dict(item))
+    def replace_item(
+        self, collection_id: str, item_id: str, item: Mapping[str, Any] | bytes
+    ) -> Operation:
+        return self._post("PUT", collection_id, _parsed(item))
 
     def get_item(self, collection_id: str, item_id: str, *, sign: bool = False) -> dict[str, Any]:
         if item_id not in self.existing_items:
@@ -238,6 +241,11 @@ class FakeItemCatalog:
             op_id = uuid.uuid4().hex
             self.operations[op_id] = {"outcomes": outcomes, "reads": 0, "applied": False}
         return Operation(op_id, OperationStatus.PENDING, collection_id=collection_id)
+
+
+def _parsed(body: Mapping[str, Any] | bytes) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(body) if isinstance(body, bytes) else dict(body)
+    return parsed
 
 
 @dataclass

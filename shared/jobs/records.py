@@ -53,9 +53,6 @@ class ItemRecord:
     posted: bool = False
     operation_id: str | None = None
     error: ItemError | None = None
-    # The prepared item JSON when small enough for a Table property, else a blob reference.
-    payload: str | None = None
-    payload_ref: str | None = None
     containers: tuple[str, ...] = ()
     # Posted on its own (not in its batch's FeatureCollection): to learn its own error code.
     single: bool = False
@@ -75,6 +72,9 @@ class BatchRecord:
     key: str
     items: tuple[ItemRecord, ...]
     counts: dict[ItemState, int]
+    # The blob holding the batch's items (a JSON array in batch order; null for items not to
+    # post), if any item of it is to be posted.
+    payload_ref: str | None = None
     # The queue message that is posting the batch right now, and since when.
     claim: str | None = None
     claimed_at: datetime | None = None
@@ -92,12 +92,12 @@ class BatchRecord:
 
 @dataclass(frozen=True)
 class NewItem:
-    """An item the planner registers: pending with a payload, or invalid with the reason."""
+    """An item the planner registers: pending with its prepared JSON, or another state (invalid,
+    skipped) with the reason."""
 
     item_id: str
     state: ItemState
     payload: str | None = None
-    payload_ref: str | None = None
     containers: tuple[str, ...] = ()
     error: ItemError | None = None
     # Bytes of the item's JSON (also when it lives in a blob): batches are bounded by bytes.

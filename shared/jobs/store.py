@@ -318,7 +318,14 @@ class JobStore:
 
     # ---- batches ----------------------------------------------------------------------------
 
-    def register_batch(self, job_id: str, batch: str, items: Sequence[NewItem]) -> bool:
+    def register_batch(
+        self,
+        job_id: str,
+        batch: str,
+        items: Sequence[NewItem],
+        *,
+        payload_ref: str | None = None,
+    ) -> bool:
         """Insert a batch (its row, counting its items, and the item rows) in one transaction.
 
         True if this call registered it; False if it was registered already (a redelivered
@@ -335,6 +342,8 @@ class JobStore:
             "UpdatedAt": now,
             **dict.fromkeys(_STATE_PROPS.values(), 0),
         }
+        if payload_ref is not None:
+            row["PayloadRef"] = payload_ref
         for item in items:
             row[_STATE_PROPS[item.state]] += 1
         ops: list[Any] = [("create", row)]
@@ -508,10 +517,6 @@ class JobStore:
             "CreatedAt": now,
             "UpdatedAt": now,
         }
-        if item.payload is not None:
-            entity["Payload"] = item.payload
-        if item.payload_ref is not None:
-            entity["PayloadRef"] = item.payload_ref
         if item.error is not None:
             entity["ErrorCode"] = item.error.code
             entity["ErrorMessage"] = item.error.message[:_ERROR_MESSAGE_LIMIT]
@@ -639,6 +644,7 @@ def _batch_from_entity(
         key=batch,
         items=items,
         counts=_counts_of(row),
+        payload_ref=_text(row.get("PayloadRef")),
         claim=_text(row.get("Claim")),
         claimed_at=row.get("ClaimedAt"),
         chunk_size=int(row.get("ChunkSize", 0) or 0),
@@ -731,8 +737,6 @@ def _item_from_entity(job_id: str, batch: str, entity: Mapping[str, Any]) -> Ite
         attempts=int(entity.get("Attempts", 0) or 0),
         operation_id=_text(entity.get("OperationId")),
         error=ItemError(code, entity.get("ErrorMessage", "")) if code else None,
-        payload=_text(entity.get("Payload")),
-        payload_ref=_text(entity.get("PayloadRef")),
         containers=tuple(json.loads(entity.get("Containers") or "[]")),
         single=bool(entity.get("Single", False)),
         posted=bool(entity.get("Posted", False)),

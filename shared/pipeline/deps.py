@@ -24,11 +24,11 @@ class ItemCatalog(Protocol):
     def get_collection(self, collection_id: str, *, sign: bool = False) -> dict[str, Any]: ...
 
     def create_items(
-        self, collection_id: str, item_or_feature_collection: Mapping[str, Any]
+        self, collection_id: str, item_or_feature_collection: Mapping[str, Any] | bytes
     ) -> Operation: ...
 
     def replace_item(
-        self, collection_id: str, item_id: str, item: Mapping[str, Any]
+        self, collection_id: str, item_id: str, item: Mapping[str, Any] | bytes
     ) -> Operation: ...
 
     def get_item(

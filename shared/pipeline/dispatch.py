@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from shared.ingest_request import IngestMode
@@ -23,6 +24,7 @@ from shared.pipeline.deps import PipelineDeps
 logger = logging.getLogger(__name__)
 
 DUPLICATE_IN_JOB = "DuplicateInJob"
+_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -44,19 +46,37 @@ def register_and_dispatch(
     marked = mark_duplicates(items, keep_last=upsert)
     pipeline = deps.settings.pipeline
     groups = form_batches(marked, size=pipeline.batch_size, max_bytes=pipeline.batch_max_bytes)
-    registered = dispatched = 0
-    names: list[str] = []
-    for index, group in enumerate(groups):
-        batch = keys.batch_key(unit, index)
-        names.append(batch)
-        if deps.store.register_batch(job_id, batch, group):
-            registered += len(group)
-        # Also for a batch an earlier delivery registered: that delivery may have died before
-        # sending; a second message for a batch is harmless (its claim lets one post it).
-        if any(item.state is ItemState.PENDING for item in group):
+    names = [keys.batch_key(unit, index) for index in range(len(groups))]
+
+    def one(batch: str, group: list[NewItem]) -> tuple[int, int]:
+        to_post = any(item.state is ItemState.PENDING for item in group)
+        # The items first, then the rows that point at them: a registered batch always has
+        # its blob.
+        ref = deps.payloads.put_batch(job_id, batch, _lines(group)) if to_post else None
+        new = deps.store.register_batch(job_id, batch, group, payload_ref=ref)
+        if to_post:
+            # Also for a batch an earlier delivery registered: that delivery may have died
+            # before sending; a second message is harmless (the batch's claim lets one post).
             deps.queues.send(BatchMessage(job_id, batch))
-            dispatched += 1
-    return DispatchResult(registered, tuple(names), dispatched)
+        return (len(group) if new else 0), int(to_post)
+
+    if len(groups) <= 1:
+        done = [one(b, g) for b, g in zip(names, groups, strict=True)]
+    else:
+        # Batches are independent (a partition and a blob each): write them side by side.
+        with ThreadPoolExecutor(max_workers=min(_WORKERS, len(groups))) as pool:
+            done = list(pool.map(one, names, groups))
+    return DispatchResult(sum(r for r, _ in done), tuple(names), sum(d for _, d in done))
+
+
+def _lines(group: Sequence[NewItem]) -> str:
+    """The batch's blob: one line per item in batch order (its JSON text, which never holds a
+    raw newline), null where there is nothing to post."""
+    parts = [
+        item.payload if item.state is ItemState.PENDING and item.payload else "null"
+        for item in group
+    ]
+    return "\n".join(parts)
 
 
 def mark_duplicates(items: Sequence[NewItem], *, keep_last: bool) -> list[NewItem]:
@@ -83,7 +103,6 @@ def mark_duplicates(items: Sequence[NewItem], *, keep_last: bool) -> list[NewIte
                     items[position],
                     state=ItemState.SKIPPED,
                     payload=None,
-                    payload_ref=None,
                     error=ItemError(DUPLICATE_IN_JOB, reason),
                 )
     return out

@@ -17,7 +17,7 @@ from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState
 from shared.messages import PlanMessage
-from shared.payloads import MAX_INLINE_CHARS, request_ref
+from shared.payloads import request_ref
 from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
@@ -72,6 +72,10 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
                 extra={"jobId": job.job_id, "collectionId": job.collection},
             )
     limit = deps.settings.pipeline.source_page_size
+    if isinstance(request.source, InlineItemsSource):
+        # Inline items came whole with the request: plan them in one page rather than
+        # re-read (and re-parse) the request body once per page.
+        limit = max(limit, len(request.source.items))
     max_items = getattr(request.source, "max_items", None)
     if max_items is not None:
         limit = min(limit, max_items - message.planned)
@@ -188,15 +192,12 @@ def _new_item(
             error=ItemError("DryRun", "validated and planned; not posted (dry run)"),
         )
     text = json.dumps(prepared.item, separators=(",", ":"), ensure_ascii=False)
-    size = len(text.encode())
-    if len(text) <= MAX_INLINE_CHARS:
-        return NewItem(
-            prepared.item_id, ItemState.PENDING, payload=text, containers=containers, size=size
-        )
-    # Named by its place in the source too: a source may list one id twice, with other content.
-    ref = deps.payloads.put_item(job.job_id, f"p{page}.{index}:{prepared.item_id}", text)
     return NewItem(
-        prepared.item_id, ItemState.PENDING, payload_ref=ref, containers=containers, size=size
+        prepared.item_id,
+        ItemState.PENDING,
+        payload=text,
+        containers=containers,
+        size=len(text.encode()),
     )
 
 

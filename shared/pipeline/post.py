@@ -13,12 +13,10 @@ message at once, and by any other message once it is older than an invocation ca
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from shared.geocatalog.errors import (
     GeoCatalogError,
@@ -144,6 +142,7 @@ def _post(
             alone.append((item, "POST"))
         else:
             together.append(item)
+    payload = _Payloads(batch, deps)
     chunk = batch.chunk_size or len(together) or 1
     queue: list[list[ItemRecord]] = [
         together[i : i + chunk] for i in range(0, len(together), chunk)
@@ -152,14 +151,14 @@ def _post(
     puts = [item for item, method in alone if method == "PUT"]
     while queue and outcome.throttled is None and outcome.transient is None:
         group = queue.pop(0)
-        smaller = _post_group(job, group, outcome, deps)
+        smaller = _post_group(job, group, outcome, deps, payload)
         if smaller:
             outcome.chunk_size = len(smaller[0])
             queue[:0] = smaller
     for item in puts:
         if outcome.throttled is not None or outcome.transient is not None:
             break
-        _put_one(job, item, outcome, deps)
+        _put_one(job, item, outcome, deps, payload)
 
 
 def _already_there(item: ItemRecord, outcome: _Outcome) -> None:
@@ -173,14 +172,14 @@ def _already_there(item: ItemRecord, outcome: _Outcome) -> None:
 
 
 def _post_group(
-    job: JobRecord, group: list[ItemRecord], outcome: _Outcome, deps: PipelineDeps
+    job: JobRecord,
+    group: list[ItemRecord],
+    outcome: _Outcome,
+    deps: PipelineDeps,
+    payload: _Payloads,
 ) -> list[list[ItemRecord]] | None:
     """POST one FeatureCollection (or one item); returns smaller groups if it was too large."""
-    body: dict[str, Any]
-    if len(group) == 1:
-        body = _payload(group[0], deps)
-    else:
-        body = {"type": "FeatureCollection", "features": [_payload(i, deps) for i in group]}
+    body = payload(group[0]) if len(group) == 1 else payload.collection(group)
     try:
         operation = deps.catalog.create_items(job.collection, body)
     except ThrottledError as exc:
@@ -218,9 +217,11 @@ def _post_group(
     return None
 
 
-def _put_one(job: JobRecord, item: ItemRecord, outcome: _Outcome, deps: PipelineDeps) -> None:
+def _put_one(
+    job: JobRecord, item: ItemRecord, outcome: _Outcome, deps: PipelineDeps, payload: _Payloads
+) -> None:
     try:
-        operation = deps.catalog.replace_item(job.collection, item.item_id, _payload(item, deps))
+        operation = deps.catalog.replace_item(job.collection, item.item_id, payload(item))
     except ThrottledError as exc:
         outcome.throttled = exc
         return
@@ -245,10 +246,30 @@ def _lost(exc: TransientError) -> ItemUpdate:
     return ItemUpdate(posted=True, error=ItemError(exc.code or "Transient", exc.message))
 
 
-def _payload(item: ItemRecord, deps: PipelineDeps) -> dict[str, Any]:
-    text = item.payload if item.payload is not None else deps.payloads.get(item.payload_ref or "")
-    body: dict[str, Any] = json.loads(text)
-    return body
+class _Payloads:
+    """The batch's items as the JSON texts the planner wrote (read once, on first use, and
+    never parsed: a FeatureCollection of them is put together as text)."""
+
+    def __init__(self, batch: BatchRecord, deps: PipelineDeps) -> None:
+        self._batch, self._deps = batch, deps
+        self._lines: list[bytes] | None = None
+
+    def __call__(self, item: ItemRecord) -> bytes:
+        if self._lines is None:
+            self._lines = self._deps.payloads.get_bytes(self._batch.payload_ref or "").split(b"\n")
+            if len(self._lines) != len(self._batch.items):
+                raise MalformedBatch(f"batch {self._batch.key} holds {len(self._lines)} items")
+        line = self._lines[item.index]
+        if line == b"null":
+            raise MalformedBatch(f"batch {self._batch.key} holds no payload for item {item.index}")
+        return line
+
+    def collection(self, items: Sequence[ItemRecord]) -> bytes:
+        return b'{"type":"FeatureCollection","features":[' + b",".join(map(self, items)) + b"]}"
+
+
+class MalformedBatch(RuntimeError):
+    """A batch's blob does not hold what its rows say (never written so by this service)."""
 
 
 def _record(

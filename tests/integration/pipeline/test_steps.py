@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,8 +46,8 @@ def test_tutorial_path_posts_every_item_once_and_succeeds(harness: Harness) -> N
     assert view.state is JobState.SUCCEEDED
     assert view.counts[ItemState.SUCCEEDED] == 6
     assert sorted(i for _, i in harness.catalog.posts) == sorted(ids(items))
-    # Two pages (of 4 and 2 items): one FeatureCollection post each.
-    assert sorted(len(i) for _, i in harness.catalog.requests) == [2, 4]
+    # One batch: one FeatureCollection post.
+    assert [len(i) for _, i in harness.catalog.requests] == [6]
     assert view.job.containers == {NAIP_CONTAINER: "created"}
     assert [s.container_url for s in harness.source_catalog.sources.values()] == [NAIP_CONTAINER]
     assert view.job.completed_at is not None
@@ -54,12 +55,20 @@ def test_tutorial_path_posts_every_item_once_and_succeeds(harness: Harness) -> N
     assert all(d > 0 for kind, d in harness.driver.delays if kind == "status")
 
 
-def test_the_source_is_read_one_page_per_plan_message(harness: Harness) -> None:
-    job_id = submit(harness, pc_items(10))
+def test_inline_items_are_planned_in_one_page_and_posted_in_batches(harness: Harness) -> None:
+    pipeline = replace(harness.deps.settings.pipeline, batch_size=4)
+    deps = replace(harness.deps, settings=replace(harness.deps.settings, pipeline=pipeline))
+    harness.driver.deps = deps
+    job_id = submit_job(
+        {"collection": "naip-test", "source": {"type": "items", "items": pc_items(10)}}, deps
+    ).job_id
     harness.driver.run()
     view = harness.assert_accounted(job_id)
-    assert view.job.planned_pages == 3  # page size 4
-    assert [k for k, d in harness.driver.delivered if k == "plan"] == ["plan"] * 3
+    # The request body holds them all: read once, not once per source page.
+    assert view.job.planned_pages == 1
+    assert [k for k, _ in harness.driver.delivered if k == "plan"] == ["plan"]
+    assert sorted(len(i) for _, i in harness.catalog.requests) == [2, 4, 4]
+    assert len(harness.catalog.searches) == 3  # one search by ids per batch
     assert view.counts[ItemState.SUCCEEDED] == 10
 
 
@@ -70,7 +79,7 @@ def test_posted_items_are_stripped_of_api_assets_and_target_the_collection(
     original = harness.catalog.create_items
 
     def spy(collection_id: str, item: Any) -> Any:
-        posted.append(item)
+        posted.append(json.loads(item) if isinstance(item, bytes) else item)
         return original(collection_id, item)
 
     harness.catalog.create_items = spy  # type: ignore[method-assign]
@@ -109,8 +118,8 @@ def test_a_delivery_that_reads_the_batch_pending_cannot_take_a_claim_taken_since
     store = harness.deps.store
     read_batch = store.read_batch
 
-    def read_then_lose_the_race(job: str, batch: str) -> BatchRecord | None:
-        seen = read_batch(job, batch)
+    def read_then_lose_the_race(job: str, batch: str, **kwargs: Any) -> BatchRecord | None:
+        seen = read_batch(job, batch, **kwargs)
         store.read_batch = read_batch  # type: ignore[method-assign]
         # The other delivery claims the batch between this read and this delivery's claim.
         store.change_batch(job, batch, lambda _: BatchChange(claim="the-other-delivery"))
@@ -406,7 +415,7 @@ def test_dry_run_plans_without_posting_or_registering_sources(harness: Harness) 
 
 def test_cancel_stops_posting_and_settles_the_job(harness: Harness) -> None:
     job_id = submit(harness, pc_items(6))
-    harness.driver.deliver(harness.queue.take()[0][0])  # page 1 planned: 4 items pending
+    harness.driver.deliver(harness.queue.take()[0][0])  # planned: 6 items pending
     pending = harness.queue.take()
     view = cancel_job(job_id, harness.deps)
     assert view.state is JobState.CANCELED
@@ -415,7 +424,7 @@ def test_cancel_stops_posting_and_settles_the_job(harness: Harness) -> None:
     harness.driver.run()
     view = harness.assert_accounted(job_id)
     assert view.state is JobState.CANCELED
-    assert view.counts[ItemState.CANCELED] == 4
+    assert view.counts[ItemState.CANCELED] == 6
     assert harness.catalog.posts == []
     assert view.job.completed_at is not None
     with pytest.raises(Conflict):
