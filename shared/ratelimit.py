@@ -20,6 +20,8 @@ _EPSILON = 1e-9
 _MIN_WAIT = 1e-4
 # A bucket holds a quarter second of calls, so a limit L can put 1.25 L calls into one second:
 # L = 0.8 x budget is the most that never exceeds the budget (measured in bench.ratelimiter).
+# A share of a few calls/s holds one call, so instances starting in step can overshoot once;
+# the 429s that follow halve their rates.
 BUDGET_SHARE = 0.8
 # The adaptive rate's floor: 1 call/s, but at most a tenth of the limit, so that an instance whose
 # share is a call or two per second can still slow down on 429.

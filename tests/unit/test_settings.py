@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.runtime import Runtime
 from shared.settings import Settings, SettingsError
 
 BASE = {
@@ -59,3 +60,11 @@ def test_a_bad_value_is_not_echoed() -> None:
     with pytest.raises(SettingsError) as caught:
         _geocatalog(GEOCATALOG_MAX_CALLS_PER_SECOND="fast-please")
     assert "fast-please" not in str(caught.value)
+
+
+def test_the_runtime_limits_its_geocatalog_client_to_the_instance_share() -> None:
+    settings = _geocatalog(GEOCATALOG_MAX_INSTANCES="40", GEOCATALOG_CREDENTIAL="none")
+    limiter = Runtime(settings).geocatalog.limiter
+    assert limiter is not None
+    assert limiter.max_rate == 1.0
+    assert limiter.min_rate < limiter.max_rate  # a 429 can still slow it down
