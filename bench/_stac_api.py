@@ -40,7 +40,9 @@ class GeneratedStacApi:
                 Route("/search", self._search, methods=["POST"]),
             ]
         )
-        self._server = ThreadedServer(app)
+        # Public STAC APIs keep idle connections for a minute or more; uvicorn's 5 s would race the
+        # planner's pooled connection between pages and fail plan messages with ConnectionError.
+        self._server = ThreadedServer(app, keep_alive_seconds=75)
 
     @property
     def url(self) -> str:
