@@ -36,7 +36,7 @@ class Runtime:
     def geocatalog(self) -> GeoCatalogClient:
         """The GeoCatalog client; its rate limiter is shared by every function of this instance."""
         geocatalog = self.settings.geocatalog
-        limiter = AdaptiveRateLimiter(geocatalog.max_calls_per_second)
+        limiter = AdaptiveRateLimiter(geocatalog.calls_per_second_per_instance)
         return GeoCatalogClient(geocatalog, limiter=limiter)
 
     @cached_property

@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from shared.ratelimit import instance_share
+
 DEFAULT_API_VERSION = "2026-04-15"
 GEOCATALOG_SCOPE = "https://geocatalog.spatio.azure.com/.default"
 PLANETARY_COMPUTER_URL = "https://planetarycomputer.microsoft.com"
@@ -50,9 +52,19 @@ class GeoCatalogSettings:
     credential: CredentialMode = CredentialMode.DEFAULT
     managed_identity_client_id: str | None = None
     timeout_seconds: float = 30.0
-    # Client-side budget of STAC API calls per second for one instance; the service limit is 50/s
-    # per subscription, so stay below it by default.
-    max_calls_per_second: float = 40.0
+    # The GeoCatalog's budget is per subscription (50 calls/s) while each instance has its own
+    # limiter, so an instance's share is the budget over the most instances that may run at once.
+    subscription_calls_per_second: float = 50.0
+    max_instances: int = 1
+    # An explicit per-instance limit instead of the derived share.
+    max_calls_per_second: float | None = None
+
+    @property
+    def calls_per_second_per_instance(self) -> float:
+        """What one instance's limiter allows: the explicit limit, else its share of the budget."""
+        if self.max_calls_per_second is not None:
+            return self.max_calls_per_second
+        return instance_share(self.subscription_calls_per_second, self.max_instances)
 
 
 @dataclass(frozen=True)
@@ -152,8 +164,12 @@ class Settings:
             ),
             managed_identity_client_id=reader.optional("AZURE_CLIENT_ID"),
             timeout_seconds=reader.number("GEOCATALOG_TIMEOUT_SECONDS", 30.0, minimum=1.0),
-            max_calls_per_second=reader.number(
-                "GEOCATALOG_MAX_CALLS_PER_SECOND", 40.0, minimum=0.1
+            subscription_calls_per_second=reader.number(
+                "GEOCATALOG_SUBSCRIPTION_CALLS_PER_SECOND", 50.0, minimum=1.0
+            ),
+            max_instances=reader.integer("GEOCATALOG_MAX_INSTANCES", 1, minimum=1),
+            max_calls_per_second=reader.optional_number(
+                "GEOCATALOG_MAX_CALLS_PER_SECOND", minimum=0.01
             ),
         )
         defaults = PipelineSettings()
@@ -242,9 +258,13 @@ class _Reader:
         return value.rstrip("/")
 
     def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        value = self.optional_number(name, minimum=minimum)
+        return default if value is None else value
+
+    def optional_number(self, name: str, *, minimum: float = 0.0) -> float | None:
         raw = self.optional(name)
         if raw is None:
-            return default
+            return None
         try:
             value = float(raw)
         except ValueError:
