@@ -85,6 +85,8 @@ class PreparedItem:
     containers: frozenset[str]
     # Size of `item` as compact UTF-8 JSON (the planner stores large items in a blob, not the message).
     item_size_bytes: int
+    # The item's compact JSON, as it is posted.
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,9 +148,13 @@ def prepare_item(
         for asset in prepared["assets"].values()
         if (container := blob_container_of(asset["href"], path_style_blob_endpoints)) is not None
     )
-    size = len(json.dumps(prepared, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    text = json.dumps(prepared, separators=(",", ":"), ensure_ascii=False)
     return PreparedItem(
-        item_id=prepared["id"], item=prepared, containers=containers, item_size_bytes=size
+        item_id=prepared["id"],
+        item=prepared,
+        containers=containers,
+        item_size_bytes=len(text.encode("utf-8")),
+        text=text,
     )
 
 

@@ -372,7 +372,9 @@ class JobStore:
         )
         return _batch_from_entity(job_id, batch, head, tuple(items))
 
-    def change_batch(self, job_id: str, batch: str, decide: Decide) -> ChangeResult:
+    def change_batch(
+        self, job_id: str, batch: str, decide: Decide, *, seen: BatchRecord | None = None
+    ) -> ChangeResult:
         """Read the batch, let `decide` say what changes, write it all in one transaction.
 
         The write is guarded by the batch row's ETag: if another writer got there first, the
@@ -380,7 +382,12 @@ class JobStore:
         always made on the batch as it is when it is written.
         """
         for attempt in range(_MAX_CONFLICT_RETRIES):
-            current = self.read_batch(job_id, batch)
+            # The caller's fresh read saves a query; if it is stale, the write says so.
+            current = (
+                seen
+                if attempt == 0 and seen is not None and seen.etag
+                else self.read_batch(job_id, batch)
+            )
             if current is None:
                 return ChangeResult(False, None)
             change = decide(current)
@@ -388,13 +395,15 @@ class JobStore:
                 return ChangeResult(False, current)
             ops, after = self._change_ops(current, change)
             try:
-                self._table.submit_transaction(ops)
+                written = self._table.submit_transaction(ops)
             except TableTransactionError as exc:
                 if _code(exc) != "UpdateConditionNotSatisfied":
                     raise
                 self._backoff(attempt)
                 continue
             drained = _open(current.counts) > 0 and _open(after.counts) == 0
+            etag = written[0].get("etag") if written else None
+            after = replace(after, etag=etag or "")
             return ChangeResult(True, after, drained)
         raise ConcurrencyExhausted(f"job {job_id} batch {batch}")
 

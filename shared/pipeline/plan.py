@@ -191,13 +191,12 @@ def _new_item(
             containers=containers,
             error=ItemError("DryRun", "validated and planned; not posted (dry run)"),
         )
-    text = json.dumps(prepared.item, separators=(",", ":"), ensure_ascii=False)
     return NewItem(
         prepared.item_id,
         ItemState.PENDING,
-        payload=text,
+        payload=prepared.text,
         containers=containers,
-        size=len(text.encode()),
+        size=prepared.item_size_bytes,
     )
 
 

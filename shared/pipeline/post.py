@@ -303,7 +303,7 @@ def _record(
             chunk_size=outcome.chunk_size,
         )
 
-    result = deps.store.change_batch(job.job_id, batch.key, decide)
+    result = deps.store.change_batch(job.job_id, batch.key, decide, seen=batch)
     after = result.batch
     pipeline = deps.settings.pipeline
     if outcome.operations:

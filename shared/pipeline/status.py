@@ -300,7 +300,7 @@ def _record(
             chunk_size=plan.chunk_size,
         )
 
-    result = deps.store.change_batch(job.job_id, batch.key, decide)
+    result = deps.store.change_batch(job.job_id, batch.key, decide, seen=batch)
     pipeline = deps.settings.pipeline
     if plan.running:
         delay = status_delay(
