@@ -59,6 +59,15 @@
     return { status: response.status, body: body };
   }
 
+  // Redraw a table body only when what it shows changed: no flicker, and a row stays the same
+  // element (a link under the pointer keeps working) while nothing changes.
+  function redraw(container, data, rows) {
+    const key = JSON.stringify(data);
+    if (container.dataset.shown === key) return;
+    container.dataset.shown = key;
+    container.replaceChildren(...rows());
+  }
+
   function say(text, isError) {
     const message = document.getElementById("message");
     message.textContent = text;
@@ -123,18 +132,18 @@
     }
 
     async function load() {
-      const rows = [];
+      const jobs = [];
       let next = null;
       for (let i = 0; i < pages; i++) {
         const page = await call("GET", "/jobs", { ...filters(), limit: "50", cursor: next });
-        rows.push(...page.body.jobs.map(row));
+        jobs.push(...page.body.jobs);
         next = page.body.nextCursor;
         if (!next) break;
       }
-      body.replaceChildren(...rows);
+      redraw(body, jobs, () => jobs.map(row));
       cursor = next;
       more.hidden = !cursor;
-      say(rows.length ? rows.length + " jobs, newest first" : "No jobs.");
+      say(jobs.length ? jobs.length + " jobs, newest first" : "No jobs.");
     }
 
     async function refresh() {
@@ -190,14 +199,16 @@
       }
       if (!job.planning.done) text += " (more items may still be planned)";
       document.getElementById("progress-text").textContent = text;
-      document.getElementById("counts-body").replaceChildren(...STATES.map((s) =>
-        el("tr", { "data-state": s }, [el("td", { text: s }),
-          el("td", { class: "n", id: "count-" + s, text: String(c[s] || 0) })])));
+      redraw(document.getElementById("counts-body"), c, () => [
+        el("tr", {}, STATES.map((s) => el("th", { text: s }))),
+        el("tr", {}, STATES.map((s) =>
+          el("td", { class: "n", id: "count-" + s, "data-state": s, text: String(c[s] || 0) }))),
+      ]);
       document.getElementById("source").textContent = JSON.stringify(job.source, null, 2);
       const containers = job.containers || [];
       document.getElementById("containers-empty").hidden = containers.length > 0;
       document.getElementById("containers").hidden = containers.length === 0;
-      document.getElementById("containers-body").replaceChildren(...containers.map((x) =>
+      redraw(document.getElementById("containers-body"), containers, () => containers.map((x) =>
         el("tr", {}, [el("td", { class: "mono", text: x.containerUrl }),
           el("td", { text: x.ingestionSource })])));
       const planError = document.getElementById("plan-error");
@@ -214,7 +225,7 @@
       const groups = errors.groups;
       document.getElementById("errors-empty").hidden = groups.length > 0;
       document.getElementById("error-groups").hidden = groups.length === 0;
-      document.getElementById("error-groups-body").replaceChildren(...groups.map((g) =>
+      redraw(document.getElementById("error-groups-body"), groups, () => groups.map((g) =>
         el("tr", { "data-code": g.code }, [
           el("td", { class: "mono", text: g.code }),
           el("td", { class: "n", text: String(g.count) }),
