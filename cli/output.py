@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -30,21 +31,21 @@ def state(value: str) -> str:
 
 
 def jobs_table(jobs: list[dict[str, Any]]) -> Table:
-    table = Table(title="Jobs (newest first)", title_justify="left")
-    for column in ("Job", "State", "Collection", "Source", "Done", "Succeeded", "Failed"):
-        table.add_column(column, no_wrap=column == "Job")
-    table.add_column("Created (UTC)")
+    table = Table(title="Jobs (newest first)", title_justify="left", box=box.SIMPLE_HEAD)
+    # The id stays whole (it is what the other commands take); the rest folds on a narrow screen.
+    table.add_column("Job", no_wrap=True)
+    for column in ("State", "Collection", "Done", "OK", "Failed", "Created UTC"):
+        table.add_column(column, overflow="fold")
     for job in jobs:
         counts = job["counts"]
         table.add_row(
             job["jobId"],
-            state(job["state"]),
+            state(job["state"]) + (" (dry run)" if job["dryRun"] else ""),
             job["collection"],
-            job["sourceType"] + (" (dry run)" if job["dryRun"] else ""),
             f"{finished(counts)}/{counts['total']}",
             str(counts["succeeded"] + counts["skipped"]),
             str(sum(counts[s] for s in BAD)),
-            (job["createdAt"] or "").replace("T", " ")[:19],
+            (job["createdAt"] or "").replace("T", " ")[5:16],
         )
     return table
 
