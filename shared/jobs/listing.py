@@ -5,25 +5,34 @@ index keeps one small row per job in its own partition, its RowKey ordered newes
 listing is one key-range query of the index plus, per job listed, its job row and its counter
 shards: the cost grows with the jobs on the page, never with their items. Jobs from every entrance
 (POST /api/ingest, Event Grid) are indexed, because the row is written by `JobStore.create_job`.
+
+A settled job's counts no longer change, so the first listing that sees one keeps its state and
+counts on its index row, stamped with the job's `completedAt`; later listings read only its job
+row and use them while `completedAt` is the same. A retry reopens the job (clearing `completedAt`)
+before it moves an item, and settling again stamps a new one, so a stale copy is never used.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import TableClient
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
 
 from shared.jobs.records import JobRecord
-from shared.jobs.states import ItemState, JobState, derive_job_state
+from shared.jobs.states import ItemState, JobState, derive_job_state, is_settled
 
 if TYPE_CHECKING:
     from shared.jobs.store import JobStore
+
+logger = logging.getLogger(__name__)
 
 INDEX_PARTITION = "~jobs"
 # RowKey = (this - microseconds since the epoch), zero-padded: ascending keys are newest first.
@@ -119,7 +128,7 @@ class JobIndex:
                 if not batch:
                     return JobListPage(tuple(found), None)
                 scanned += len(batch)
-                summaries = list(pool.map(self.summary, (row["JobId"] for row in batch)))
+                summaries = list(pool.map(self._summary_of, batch))
                 for row, summary in zip(batch, summaries, strict=True):
                     last_key = row["RowKey"]
                     # A job whose creation was undone leaves no index row; one that vanished
@@ -135,9 +144,10 @@ class JobIndex:
     def summary(self, job_id: str) -> JobSummary | None:
         """The job's state and counts from its job row and counter shards (no item rows)."""
         job = self._store.get_job(job_id)
-        if job is None:
-            return None
-        counts = self._store.counts(job_id)
+        return None if job is None else self._computed(job)
+
+    def _computed(self, job: JobRecord) -> JobSummary:
+        counts = self._store.counts(job.job_id)
         state = derive_job_state(
             planning_done=job.planning_done,
             canceled=job.canceled,
@@ -145,6 +155,40 @@ class JobIndex:
             counts=counts,
         )
         return JobSummary(job, state, counts)
+
+    def _summary_of(self, row: Any) -> JobSummary | None:
+        job = self._store.get_job(row["JobId"])
+        if job is None:
+            return None
+        stamp = _stamp(job)
+        if stamp is not None and row.get("SettledAt") == stamp:
+            cached = _cached(row)
+            if cached is not None:
+                return JobSummary(job, *cached)
+        summary = self._computed(job)
+        if stamp is not None and is_settled(planning_done=job.planning_done, counts=summary.counts):
+            self._keep(row["RowKey"], stamp, summary)
+        return summary
+
+    def _keep(self, row_key: str, stamp: str, summary: JobSummary) -> None:
+        """Keep a settled job's state and counts on its index row (a cache: failures are only
+        logged, and a row removed meanwhile is not recreated)."""
+        counts = {state.value: n for state, n in summary.counts.items() if n}
+        try:
+            self._table.update_entity(
+                {
+                    "PartitionKey": INDEX_PARTITION,
+                    "RowKey": row_key,
+                    "SettledAt": stamp,
+                    "State": summary.state.value,
+                    "Counts": json.dumps(counts, separators=(",", ":")),
+                },
+                mode=UpdateMode.MERGE,
+            )
+        except AzureError:
+            logger.warning(
+                "could not keep the counts of job %s on its index row", summary.job.job_id
+            )
 
     def _index_rows(self, where: JobFilter, after: str | None) -> _Lookahead:
         query = "PartitionKey eq @pk"
@@ -162,10 +206,29 @@ class JobIndex:
         rows = self._table.query_entities(
             query,
             parameters=params,
-            select=["PartitionKey", "RowKey", "JobId"],
+            select=["PartitionKey", "RowKey", "JobId", "SettledAt", "State", "Counts"],
             results_per_page=100,
         )
         return _Lookahead(iter(rows))
+
+
+def _stamp(job: JobRecord) -> str | None:
+    """What identifies one settling of the job; None while it is not settled."""
+    if job.settled_state is None or job.completed_at is None:
+        return None
+    return job.completed_at.isoformat()
+
+
+def _cached(row: Any) -> tuple[JobState, dict[ItemState, int]] | None:
+    """The state and counts kept on an index row; None if they are missing or unreadable."""
+    try:
+        state = JobState(row.get("State"))
+        kept = json.loads(row.get("Counts"))
+        counts = dict.fromkeys(ItemState, 0)
+        counts.update({ItemState(name): int(n) for name, n in kept.items()})
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return state, counts
 
 
 class _Lookahead:

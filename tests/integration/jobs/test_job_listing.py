@@ -208,3 +208,39 @@ def test_an_undone_job_leaves_the_listing(table: TableClient) -> None:
     assert [s.job.job_id for s in index.list_jobs().jobs] == [kept.job_id]
     rows = list(table.query_entities("PartitionKey eq @pk", parameters={"pk": INDEX_PARTITION}))
     assert [r["JobId"] for r in rows] == [kept.job_id]
+
+
+def test_a_settled_job_is_listed_from_its_index_row_until_it_is_reopened(
+    table: TableClient,
+) -> None:
+    store = JobStore(table)
+    job = make_job(store, BASE, planning_done=True)
+    bad = [NewItem(f"bad-{i}", ItemState.INVALID, error=ItemError("Nope", "no")) for i in range(3)]
+    register(store, job.job_id, bad)
+    settled = store.settle(job.job_id)
+    assert settled is not None
+    assert settled.state is JobState.FAILED
+    index = JobIndex(table, store)
+    [first] = index.list_jobs().jobs  # reads the counts, keeps them on the index row
+
+    recording = RecordingTable(table)
+    reader = JobIndex(recording, JobStore(recording))  # type: ignore[arg-type]
+    [again] = reader.list_jobs().jobs
+    assert (
+        (again.state, again.counts)
+        == (first.state, first.counts)
+        == (
+            JobState.FAILED,
+            {**dict.fromkeys(ItemState, 0), ItemState.INVALID: 3},
+        )
+    )
+    # The index row and the job row: no counter rows.
+    assert [row["PartitionKey"] for row in recording.read] == [INDEX_PARTITION, job.job_id]
+
+    # A retry reopens the job before it changes an item: the kept counts are not used any more.
+    store.reopen(job.job_id)
+    register(store, job.job_id, [NewItem("new", ItemState.PENDING, payload="{}")])
+    [reopened] = index.list_jobs().jobs
+    assert reopened.state is JobState.RUNNING
+    assert reopened.counts[ItemState.PENDING] == 1
+    assert reopened.counts[ItemState.INVALID] == 3
