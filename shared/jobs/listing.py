@@ -141,12 +141,8 @@ class JobIndex:
         more = _peek(rows)
         return JobListPage(tuple(found), last_key if more else None)
 
-    def summary(self, job_id: str) -> JobSummary | None:
-        """The job's state and counts from its job row and counter shards (no item rows)."""
-        job = self._store.get_job(job_id)
-        return None if job is None else self._computed(job)
-
     def _computed(self, job: JobRecord) -> JobSummary:
+        """The job's state and counts from its job row and counter shards (no item rows)."""
         counts = self._store.counts(job.job_id)
         state = derive_job_state(
             planning_done=job.planning_done,
