@@ -18,6 +18,7 @@ from shared.collection_template import TemplateFetcher, UrlPolicy
 from shared.geocatalog.client import GeoCatalogClient, new_session
 from shared.geocatalog.errors import NotFoundError
 from shared.ingestion_sources import IngestionSourceManager, PlanetaryComputerSasProvider
+from shared.jobs.listing import JobIndex
 from shared.jobs.store import JobStore
 from shared.payloads import PayloadStore
 from shared.pipeline.deps import PipelineDeps
@@ -79,6 +80,13 @@ class Runtime:
             http=self.source_session,
             ensure_collection=self.ensure_collection,
         )
+
+    @cached_property
+    def job_index(self) -> JobIndex:
+        """Every job, newest first (GET /api/jobs); the job table exists afterwards."""
+        pipeline = self.pipeline
+        table = table_client(self.settings.storage, self.settings.jobs_table)
+        return JobIndex(table, pipeline.store)
 
     def ensure_collection(self, collection_id: str, template_url: str) -> None:
         """createCollection: bootstrap the target from its template when it does not exist yet

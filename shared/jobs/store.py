@@ -27,7 +27,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
-from shared.jobs import keys
+from shared.jobs import keys, listing
 from shared.jobs.records import BatchRecord, ItemError, ItemRecord, JobRecord, JobView, NewItem
 from shared.jobs.states import (
     ERROR_STATES,
@@ -168,9 +168,13 @@ class JobStore:
         self._table.upsert_entity(
             {"PartitionKey": keys.ACTIVE_PARTITION, "RowKey": job.job_id, "Since": job.created_at}
         )
+        listing.index_job(self._table, job)
 
     def delete_job(self, job_id: str) -> None:
         """Remove every row of a job (used to undo a job whose first message could not be sent)."""
+        job = self.get_job(job_id)
+        if job is not None:
+            listing.unindex_job(self._table, job)
         lo, hi = keys.batch_range(job_id)
         rows = self._table.query_entities(
             "PartitionKey eq @pk or ( PartitionKey ge @lo and PartitionKey lt @hi )",
