@@ -17,26 +17,30 @@ from __future__ import annotations
 import copy
 from typing import Any, Final
 
+from pydantic.json_schema import models_json_schema
+
 from shared.bootstrap import CREATED, SKIPPED, TITLE_MAX, UNCHANGED, UPDATED
 from shared.geocatalog.models import COLLECTION_ID_RULE
-from shared.ingest_request import DEFAULT_DROP_ASSETS, MAX_URL_LENGTH, IngestMode
+from shared.ingest_request import COLLECTION_ID_PATTERN, IngestMode, IngestRequest
 from shared.ingestion_sources import SourceStatus
 from shared.jobs.states import ItemState, JobState
 from shared.pipeline.views import ITEMS_LIMIT_DEFAULT, ITEMS_LIMIT_MAX
 from shared.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 from shared.settings import PipelineSettings
+from shared.sources.specs import (
+    BBOX_SCHEMA,
+    CEILING,
+    INLINE_MAX_BYTES,
+    NOT_BLANK,
+    REF,
+    SOURCE_URL_SCHEMA,
+    SortBy,
+)
 
 API_VERSION: Final = "1.0.0"
 JSON: Final = "application/json"
 
-# The collection id rule (shared.geocatalog.models.COLLECTION_ID_RULE) without look-arounds, which
-# not every JSON Schema engine supports: 3-32 characters (minLength/maxLength), lowercase letters,
-# digits, '-' and '_', first and last a letter or digit, every '-' followed by something else.
-COLLECTION_ID_PATTERN: Final = "^[a-z0-9](?:-?[a-z0-9_])*-?[a-z0-9]$"
 JOB_ID_PATTERN: Final = "^[0-9a-f]{32}$"
-# "Contains something other than ASCII white space": the service strips white space and refuses
-# what is left empty (it strips more than ASCII, so the schema is the looser of the two).
-NOT_BLANK: Final = "[^\\t\\n\\v\\f\\r ]"
 _ACTIONS: Final = (CREATED, UPDATED, UNCHANGED, SKIPPED)
 
 
@@ -92,30 +96,13 @@ def _problem(slugs: list[str], status: int) -> dict[str, Any]:
 
 
 def _request_schemas(limits: PipelineSettings) -> dict[str, Any]:
-    ceiling = limits.max_items_ceiling
-    url = {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": MAX_URL_LENGTH,
-        "description": (
-            "Absolute https URL (plain http only when the service runs in local mode) on a host "
-            "of the app setting SOURCE_ALLOWED_HOSTS, without credentials; anything else is "
-            "refused with 400 naming the field."
-        ),
-    }
-    max_items = _nullable(
-        {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": ceiling,
-            "description": "Stop after this many items (at most the INGEST_MAX_ITEMS ceiling).",
-        }
+    """The request models' JSON Schemas (shared.ingest_request, shared.sources.specs), with this
+    service's limits filled in."""
+    _, top = models_json_schema(
+        [(IngestRequest, "validation"), (SortBy, "validation")],
+        ref_template="#/components/schemas/{model}",
     )
-    longitude = {"type": "number", "minimum": -180, "maximum": 180}
-    latitude = {"type": "number", "minimum": -90, "maximum": 90}
-    elevation = {"type": "number"}
-    items_array = {"type": "array", "minItems": 1, "maxItems": ceiling}
-    return {
+    schemas: dict[str, Any] = {
         "CollectionId": {
             "type": "string",
             "minLength": 3,
@@ -124,167 +111,46 @@ def _request_schemas(limits: PipelineSettings) -> dict[str, Any]:
             "description": f"A GeoCatalog collection id: {COLLECTION_ID_RULE}.",
             "examples": ["sentinel-2-l2a-demo"],
         },
-        "SourceUrl": url,
-        "Bbox": {
-            "description": (
-                "STAC bbox: [west, south, east, north] or [west, south, minElevation, east, "
-                "north, maxElevation]. West greater than east crosses the antimeridian; south "
-                "greater than north, or a minimum elevation above the maximum, is refused (400)."
-            ),
-            "oneOf": [
-                {
-                    "type": "array",
-                    "minItems": 4,
-                    "maxItems": 4,
-                    "prefixItems": [longitude, latitude, longitude, latitude],
-                },
-                {
-                    "type": "array",
-                    "minItems": 6,
-                    "maxItems": 6,
-                    "prefixItems": [longitude, latitude, elevation, longitude, latitude, elevation],
-                },
-            ],
-        },
-        "StacSearchSource": _closed(
-            {
-                "type": {"const": "stac-search"},
-                "url": {
-                    **_schema("SourceUrl"),
-                    "description": "The STAC API root (its /search endpoint is used).",
-                },
-                "collections": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "string", "pattern": NOT_BLANK},
-                    "description": "Source collection ids to search (duplicates are ignored).",
-                },
-                "bbox": _nullable(_schema("Bbox")),
-                "datetime": {
-                    "type": ["string", "null"],
-                    "description": (
-                        "STAC API datetime: an RFC 3339 date-time, a full date (the whole day), "
-                        "or an interval 'start/end' with '..' or '' for one open end; the start "
-                        "must not be after the end. Anything else is refused (400)."
-                    ),
-                    "examples": ["2024-05-10/2024-05-20"],
-                },
-                "query": {
-                    "type": ["object", "null"],
-                    "description": "STAC API query extension object, passed on unchanged.",
-                },
-                "filter": _nullable(
-                    {
-                        "type": "object",
-                        "required": ["op"],
-                        "properties": {"op": {"type": "string"}},
-                        "description": "CQL2-JSON expression, passed on unchanged.",
-                    }
-                ),
-                "maxItems": max_items,
-            },
-            ["type", "url", "collections"],
-        ),
-        "StaticCatalogSource": _closed(
-            {
-                "type": {"const": "static-catalog"},
-                "url": {**_schema("SourceUrl"), "description": "URL of the catalog.json."},
-                "maxItems": max_items,
-            },
-            ["type", "url"],
-        ),
-        "InlineItemsSource": _closed(
-            {
-                "type": {"const": "items"},
-                "items": {
-                    "description": (
-                        "STAC Items, as an array or a FeatureCollection. At most "
-                        f"{limits.inline_payload_max_bytes} bytes as compact JSON "
-                        "(INGEST_INLINE_MAX_BYTES; more is refused with 413 before anything else "
-                        "is checked). Each item is validated when the job plans it: an invalid "
-                        "one is recorded as `invalid` with the reason, not refused here."
-                    ),
-                    "oneOf": [
-                        {**items_array, "items": {"type": "object"}},
-                        {
-                            "type": "object",
-                            "required": ["type", "features"],
-                            "properties": {
-                                "type": {"const": "FeatureCollection"},
-                                "features": {**items_array, "items": {"type": "object"}},
-                            },
-                        },
-                    ],
-                },
-            },
-            ["type", "items"],
-        ),
-        "ItemUrlsSource": _closed(
-            {
-                "type": {"const": "item-urls"},
-                "urls": {**items_array, "items": _schema("SourceUrl")},
-            },
-            ["type", "urls"],
-        ),
-        "Source": {
-            "oneOf": [
-                _schema("StacSearchSource"),
-                _schema("StaticCatalogSource"),
-                _schema("InlineItemsSource"),
-                _schema("ItemUrlsSource"),
-            ],
-            "discriminator": {
-                "propertyName": "type",
-                "mapping": {
-                    "stac-search": "#/components/schemas/StacSearchSource",
-                    "static-catalog": "#/components/schemas/StaticCatalogSource",
-                    "items": "#/components/schemas/InlineItemsSource",
-                    "item-urls": "#/components/schemas/ItemUrlsSource",
-                },
-            },
-        },
-        "IngestRequest": _closed(
-            {
-                "collection": {
-                    **_schema("CollectionId"),
-                    "description": (
-                        "The target collection. It must exist in the GeoCatalog unless "
-                        "`createCollection` is given (else 422)."
-                    ),
-                },
-                "source": _schema("Source"),
-                "createCollection": _nullable(
-                    _closed(
-                        {"templateUrl": _schema("SourceUrl")},
-                        ["templateUrl"],
-                        description=(
-                            "Create the target collection from this STAC collection template "
-                            "(as POST /api/collections does) when it does not exist yet."
-                        ),
-                    )
-                ),
-                "mode": {
-                    "enum": [*(m.value for m in IngestMode), None],
-                    "default": IngestMode.CREATE.value,
-                    "description": (
-                        "`create`: POST each item; one that already exists is counted as "
-                        "skipped. `upsert`: PUT, POST when the item does not exist yet."
-                    ),
-                },
-                "dropAssets": {
-                    "type": ["array", "null"],
-                    "items": {"type": "string", "minLength": 1},
-                    "default": list(DEFAULT_DROP_ASSETS),
-                    "description": "Asset keys removed from every item before it is posted.",
-                },
-                "dryRun": {
-                    "type": ["boolean", "null"],
-                    "default": False,
-                    "description": "Validate and plan, post nothing (items end `skipped`).",
-                },
-            },
-            ["collection", "source"],
-        ),
+        "SourceUrl": SOURCE_URL_SCHEMA,
+        "Bbox": BBOX_SCHEMA,
+        **top["$defs"],
+        **_collection_request(),
+    }
+    filled: dict[str, Any] = _with_limits(_without_titles(schemas), limits)
+    return filled
+
+
+def _without_titles(value: Any) -> Any:
+    """pydantic titles every schema after its Python name; the document does not need them."""
+    if isinstance(value, dict):
+        return {
+            k: _without_titles(v)
+            for k, v in value.items()
+            if not (k == "title" and isinstance(v, str))
+        }
+    if isinstance(value, list):
+        return [_without_titles(v) for v in value]
+    return value
+
+
+def _with_limits(value: Any, limits: PipelineSettings) -> Any:
+    """Limits and component references filled into the models' schemas."""
+    if isinstance(value, dict):
+        filled = {k: _with_limits(v, limits) for k, v in value.items() if k != REF}
+        if REF in value:
+            return {**_schema(value[REF]), **filled}
+        return filled
+    if isinstance(value, list):
+        return [_with_limits(v, limits) for v in value]
+    if value == CEILING:
+        return limits.max_items_ceiling
+    if isinstance(value, str) and INLINE_MAX_BYTES in value:
+        return value.replace(INLINE_MAX_BYTES, str(limits.inline_payload_max_bytes))
+    return value
+
+
+def _collection_request() -> dict[str, Any]:
+    return {
         "CollectionRequest": _closed(
             {
                 "id": {**_schema("CollectionId"), "description": "The collection to create."},
@@ -377,16 +243,30 @@ def _response_schemas() -> dict[str, Any]:
                         "type": {"const": "stac-search"},
                         "url": text,
                         "collections": {"type": "array", "items": text},
+                        "ids": {"type": "array", "items": text},
                         "bbox": {"type": "array", "items": {"type": "number"}},
+                        "intersects": {"type": "object"},
                         "datetime": {
                             "type": "string",
                             "description": "Normalised to RFC 3339 (full dates expanded).",
                         },
                         "query": {"type": "object"},
-                        "filter": {"type": "object"},
+                        "filter": {"type": ["object", "string"]},
+                        "filter-lang": text,
+                        "filter-crs": text,
+                        "sortby": {"type": "array", "items": _schema("SortBy")},
+                        "limit": {"type": "integer"},
                         "maxItems": {"type": "integer"},
+                        "omitted": {
+                            "type": "object",
+                            "additionalProperties": count,
+                            "description": (
+                                "Members too large for the job record (a detailed AOI "
+                                "polygon), by their size in bytes; the job uses them in full."
+                            ),
+                        },
                     },
-                    ["type", "url", "collections"],
+                    ["type", "url"],
                 ),
                 _closed(
                     {

@@ -15,7 +15,8 @@ from local.emulator.planetary_computer import (
     RunningEmulator,
     start_planetary_computer_emulator,
 )
-from shared.ingest_request import StacSearchSource, parse_ingest_request
+from shared.ingest_request import parse_ingest_request
+from shared.sources.specs import StacSearchSource
 from shared.item_prep import PreparedItem, prepare_item
 from shared.settings import GeoCatalogSettings, Settings, StorageSettings
 from shared.sources import ItemReadCode, SourcePage, open_source

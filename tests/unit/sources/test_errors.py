@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from shared.ingest_request import StacSearchSource, StaticCatalogSource
+from shared.sources.specs import StacSearchSource, StaticCatalogSource
 from shared.settings import Settings
 from shared.sources import SourceInvalid, SourceThrottled, SourceUnavailable, open_source
 from shared.sources.http import SourceHttp, parse_retry_after

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import requests
 
-from shared.ingest_request import InlineItemsSource, ItemUrlsSource
+from shared.sources.specs import InlineItemsSource, ItemUrlsSource
 from shared.settings import Settings
 from shared.sources import ItemReadCode, SourceThrottled, SourceUnavailable, open_source
 from tests.unit.sources.conftest import ITEMS, PC, Web, load_json, make_settings, roundtrip

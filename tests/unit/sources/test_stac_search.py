@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from shared.ingest_request import StacSearchSource
+from shared.sources.specs import StacSearchSource
 from shared.settings import Settings
 from shared.sources import MAX_CURSOR_BYTES, SourceInvalid, SourcePage, open_source
 from shared.sources.base import cursor_size

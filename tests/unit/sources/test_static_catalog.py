@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from shared.ingest_request import StaticCatalogSource
+from shared.sources.specs import StaticCatalogSource
 from shared.settings import Settings
 from shared.sources import MAX_CURSOR_BYTES, ItemReadCode, SourceInvalid, SourcePage, open_source
 from shared.sources.base import cursor_size
