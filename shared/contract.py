@@ -15,21 +15,18 @@ on configuration (host allow-list, item ceiling) are skipped.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from shared.json_values import non_finite_paths
 from shared.problems import FieldError
 from shared.settings import Settings
 
 # Per-element problems reported for one list; enough to fix a pattern, not a 10,000-entry wall.
 MAX_ELEMENT_ERRORS: Final = 20
-# Deeper JSON than any STAC item, GeoJSON geometry or CQL2 filter needs; deeper is refused as a
-# whole (Python's JSON decoder would otherwise hit the interpreter's recursion limit).
-MAX_JSON_DEPTH: Final = 100
 NON_FINITE: Final = "must be a finite number: NaN, Infinity and -Infinity are not JSON"
 _ERROR_TYPE: Final = "geocatalog_ingest"
 
@@ -66,36 +63,6 @@ def element_errors(bad: Sequence[tuple[int, str]], noun: str) -> list[tuple[str,
     if len(bad) > MAX_ELEMENT_ERRORS:
         errors.append(("", f"{len(bad) - MAX_ELEMENT_ERRORS} more {noun} are invalid"))
     return errors
-
-
-def non_finite_paths(value: object, limit: int = MAX_ELEMENT_ERRORS) -> list[str]:
-    """Sub-paths (`.a.b`, `[3]`) of NaN and infinite numbers within `value`, at most `limit`.
-
-    Iterative: the value may be nested as deeply as the decoder allowed.
-    """
-    found: list[str] = []
-    stack: list[tuple[str, object]] = [("", value)]
-    while stack and len(found) < limit:
-        path, current = stack.pop()
-        if isinstance(current, float) and not math.isfinite(current):
-            found.append(path)
-        elif isinstance(current, dict):
-            stack.extend((f"{path}.{key}", child) for key, child in reversed(current.items()))
-        elif isinstance(current, list | tuple):
-            stack.extend((f"{path}[{i}]", child) for i, child in reversed(list(enumerate(current))))
-    return found
-
-
-def json_depth_exceeds(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
-    stack: list[tuple[int, object]] = [(1, value)]
-    while stack:
-        depth, current = stack.pop()
-        if isinstance(current, dict | list):
-            if depth > limit:
-                return True
-            children = current.values() if isinstance(current, dict) else current
-            stack.extend((depth + 1, child) for child in children)
-    return False
 
 
 def refuse_non_finite(value: object) -> None:

@@ -19,15 +19,14 @@ from typing import Annotated, Any, Final
 from pydantic import BeforeValidator, Field, ValidationError, WithJsonSchema
 
 from shared.contract import (
-    MAX_JSON_DEPTH,
     ApiModel,
     element_errors,
     fail,
     field_errors,
-    json_depth_exceeds,
     wire_names,
 )
 from shared.geocatalog.models import COLLECTION_ID_RULE, is_valid_collection_id
+from shared.json_values import MAX_JSON_DEPTH, json_depth_exceeds
 from shared.problems import FieldError, InvalidRequest, PayloadTooLarge
 from shared.settings import Settings
 from shared.sources.specs import (

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
+from shared.json_values import non_finite_paths
 from shared.sources.base import RawItem
 from shared.stac_values import bbox_problem, parse_rfc3339
 
@@ -68,6 +69,8 @@ class InvalidItemCode:
     INVALID_ASSET = "InvalidAsset"
     INVALID_ASSET_HREF = "InvalidAssetHref"
     NO_ASSETS = "NoAssets"
+    # NaN, Infinity or -Infinity somewhere in the item: not JSON, so nothing can post it.
+    INVALID_NUMBER = "InvalidNumber"
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,11 @@ def _validated(raw: object) -> dict[str, Any]:
     if not isinstance(raw.get("stac_version"), str):
         raise _Invalid(bad_item, 'the item has no "stac_version" string')
     _check_id(raw.get("id"))
+    if paths := non_finite_paths(raw, limit=1):
+        raise _Invalid(
+            InvalidItemCode.INVALID_NUMBER,
+            f"{paths[0].lstrip('.')} is NaN or infinite, which JSON cannot hold",
+        )
     _check_geometry(raw)
     _check_properties(raw.get("properties"))
     if not isinstance(raw.get("assets"), dict):

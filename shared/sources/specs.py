@@ -34,7 +34,6 @@ from shared.contract import (
     ApiModel,
     element_errors,
     fail,
-    non_finite_paths,
     refuse_non_finite,
     settings_of,
 )
@@ -779,7 +778,6 @@ __all__ = [
     "Source",
     "StacSearchSource",
     "StaticCatalogSource",
-    "non_finite_paths",
     "normalise_datetime",
     "source_from_dict",
 ]

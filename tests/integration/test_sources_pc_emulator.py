@@ -16,11 +16,11 @@ from local.emulator.planetary_computer import (
     start_planetary_computer_emulator,
 )
 from shared.ingest_request import parse_ingest_request
-from shared.sources.specs import StacSearchSource
 from shared.item_prep import PreparedItem, prepare_item
 from shared.settings import GeoCatalogSettings, Settings, StorageSettings
 from shared.sources import ItemReadCode, SourcePage, open_source
 from shared.sources.base import cursor_size
+from shared.sources.specs import StacSearchSource
 
 pytestmark = pytest.mark.integration
 
