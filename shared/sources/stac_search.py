@@ -10,9 +10,10 @@ its body and the search parameters (usually just `token`); resuming merges them 
 STAC API's `merge: true` means and what a server that repeats the whole body means too.
 
 The whole item-search body is sent as given (ids, intersects, query, filter, sortby); `limit` caps
-the page size the service asks for. A CQL2-text filter goes to an API that declares cql2-text
-conformance as text, to any other as the CQL2-JSON the cql2 library makes of it; which one is kept
-in the cursor, so every page of a search sends the same body.
+the page size the service asks for. A CQL2-text filter is sent as text in a GET search of an API
+that declares cql2-text conformance; a POST body (the filter extension's language for POST is
+CQL2-JSON, and pystac-client sends the same) or an API without it gets the CQL2-JSON the cql2
+library makes of the text.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ class StacSearchItemSource:
         self._http = http
         self._io = _ChokePointStacIO(http, session)
         self._origin = _origin(source.url)
-        # Whether a CQL2-text filter is sent as text (the API takes it) or converted to CQL2-JSON.
+        # Whether a CQL2-text filter is sent as text (a GET search of an API that takes it) or
+        # converted to CQL2-JSON; only the first request needs to know (GET next links carry it).
         self._filter_as_text = False
 
     def read_page(self, cursor: Cursor | None, limit: int) -> SourcePage:
@@ -125,7 +127,9 @@ class StacSearchItemSource:
                 for link in client.get_links("search")
             }
             method = "POST" if not methods or "POST" in methods else "GET"
-            self._filter_as_text = CQL2_TEXT_CONFORMANCE in client.get_conforms_to()
+            self._filter_as_text = (
+                method == "GET" and CQL2_TEXT_CONFORMANCE in client.get_conforms_to()
+            )
             search = client.search(method=method, limit=limit, **self._search_arguments())
             url = search.url
             parameters = search.get_parameters()
@@ -151,7 +155,6 @@ class StacSearchItemSource:
 
     def _resume_request(self, cursor: Cursor, limit: int) -> tuple[str, str, dict[str, Any]]:
         href, method, body = _decode_cursor(cursor)
-        self._filter_as_text = cursor.get("filterLang") == "cql2-text"
         self._check_same_origin(href, "next link")
         if method == "POST":
             merged = {**self._parameters("POST", href, limit), **body, "limit": limit}
@@ -219,8 +222,6 @@ class StacSearchItemSource:
                     url=display_url(url),
                 )
             cursor = {"href": href, "method": "POST", "body": difference}
-            if self._filter_as_text and isinstance(self._source.filter, str):
-                cursor["filterLang"] = "cql2-text"
         elif next_method == "GET":
             if method == "GET" and _with_query_param(href, "limit", "") == _with_query_param(
                 url, "limit", ""

@@ -461,27 +461,39 @@ def test_every_search_member_is_sent_on_every_page(
     assert web.calls[0].body == {**expected, "limit": 3, "token": "next:naip:x"}
 
 
-@pytest.mark.parametrize("takes_text", [True, False], ids=["cql2-text-api", "cql2-json-only-api"])
-def test_a_cql2_text_filter_is_sent_as_text_only_where_the_api_takes_it(
+@pytest.mark.parametrize(
+    ("methods", "takes_text", "sent_as_text"),
+    [
+        (("GET", "POST"), True, False),  # POST: CQL2-JSON, the filter extension's POST language
+        (("GET",), True, True),
+        (("GET",), False, False),
+    ],
+    ids=["post", "get-cql2-text-api", "get-cql2-json-only-api"],
+)
+def test_a_cql2_text_filter_is_sent_as_text_only_in_a_get_to_an_api_that_takes_it(
     web: Web,
-    two_page_search: list[Call],
     session: requests.Session,
     settings: Settings,
+    methods: tuple[str, ...],
     takes_text: bool,
+    sent_as_text: bool,
 ) -> None:
-    root = landing()
+    root = landing(methods=methods)
     root["conformsTo"] = [c for c in root["conformsTo"] if takes_text or c != CQL2_TEXT]
     web.route_api_root(PC, root)
+    page = {"type": "FeatureCollection", "features": [], "links": []}
+    web.route("GET", SEARCH, page)
+    web.route("POST", SEARCH, page)
     source = StacSearchSource(url=PC, collections=("naip",), filter="naip:state = 'vt'")
-    first = read(source, None, 10, session, settings)
+    read(source, None, 10, session, settings)
     as_json = {"op": "=", "args": [{"property": "naip:state"}, "vt"]}
-    sent = web.calls[1].body
-    if takes_text:
-        assert (sent["filter"], sent["filter-lang"]) == ("naip:state = 'vt'", "cql2-text")
+    call = web.calls[1]
+    assert call.method == methods[-1]
+    if call.method == "POST":
+        assert (call.body["filter"], call.body["filter-lang"]) == (as_json, "cql2-json")
+    elif sent_as_text:
+        assert call.query["filter"] == ["naip:state = 'vt'"]
+        assert call.query["filter-lang"] == ["cql2-text"]
     else:
-        assert (sent["filter"], sent["filter-lang"]) == (as_json, "cql2-json")
-    # The next page (another plan message, another reader) sends the same language.
-    web.calls.clear()
-    read(source, first.next_cursor, 10, session, settings)
-    assert web.calls[0].body["filter"] == sent["filter"]
-    assert web.calls[0].body["filter-lang"] == sent["filter-lang"]
+        assert json.loads(call.query["filter"][0]) == as_json
+        assert call.query["filter-lang"] == ["cql2-json"]
