@@ -37,7 +37,7 @@ from shared.contract import (
     refuse_non_finite,
     settings_of,
 )
-from shared.sources.urls import redact_url, url_problem
+from shared.sources.urls import display_url, redact_url, url_problem
 from shared.stac_values import bbox_problem, parse_rfc3339
 
 MAX_URL_LENGTH: Final = 2048
@@ -47,6 +47,8 @@ MAX_SEARCH_LIMIT: Final = 10_000
 # by its size only (`omitted`): a 3,000-vertex AOI polygon is ~100 KB, and the job row is one Table
 # entity (64 KiB per property). The full request is kept in the request blob that planning reads.
 RECORD_MEMBER_MAX_CHARS: Final = 2000
+# The whole record, well within the 32K characters of a Table string property.
+RECORD_MAX_CHARS: Final = 30_000
 CQL2_JSON: Final = "cql2-json"
 CQL2_TEXT: Final = "cql2-text"
 CRS84: Final = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -566,6 +568,9 @@ class StacSearchSource(ApiModel):
                 )
         if omitted:
             record["omitted"] = omitted
+        if len(json.dumps(record)) > RECORD_MAX_CHARS:
+            # Only a URL whose query percent-encoding grew on redaction gets here.
+            record["url"] = display_url(self.url)
         return record
 
     @model_validator(mode="after")
