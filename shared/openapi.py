@@ -1,9 +1,12 @@
 """The OpenAPI 3.1 description of the service's HTTP API, served at `GET /api/openapi.json`.
 
-Enumerations and rules come from the code that enforces them (item, job and ingestion-source
-states, modes, source types, the collection id rule, the URL length cap, the configured item
-ceiling), so those cannot drift; the rest is kept true by a schemathesis run against the local
-host (`tests/integration/test_openapi_schemathesis.py`).
+The request and response schemas are derived from the typed models that validate requests
+(`shared.ingest_request`, `shared.sources.specs`) and describe answers (`shared.api_responses`);
+this module adds the operations, shared responses and parameters, and fills in the configured
+limits. Enumerations and rules come from the code that enforces them, so those cannot drift; the
+rest is kept true by a schemathesis run against the local host
+(`tests/integration/test_openapi_schemathesis.py`). Route groups documented in their own module
+are hooked in through `ADDITIONS` (one line each).
 
 Request schemas describe what the service accepts; where a rule cannot be written in JSON Schema
 (the source host allow-list, a bbox's south <= north, the datetime grammar, the inline byte cap,
@@ -15,15 +18,18 @@ Explicit `null` in an optional member means "not given".
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from shared.bootstrap import CREATED, SKIPPED, TITLE_MAX, UNCHANGED, UPDATED
+from shared.api_responses import JOB_ID_PATTERN, RESPONSE_MODELS
+from shared.bootstrap import TITLE_MAX
 from shared.geocatalog.models import COLLECTION_ID_RULE
-from shared.ingest_request import COLLECTION_ID_PATTERN, IngestMode, IngestRequest
-from shared.ingestion_sources import SourceStatus
-from shared.jobs.states import ItemState, JobState
+from shared.ingest_request import COLLECTION_ID_PATTERN, IngestRequest
+from shared.jobs.states import ItemState
 from shared.pipeline.views import ITEMS_LIMIT_DEFAULT, ITEMS_LIMIT_MAX
 from shared.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 from shared.settings import PipelineSettings
@@ -39,9 +45,6 @@ from shared.sources.specs import (
 
 API_VERSION: Final = "1.0.0"
 JSON: Final = "application/json"
-
-JOB_ID_PATTERN: Final = "^[0-9a-f]{32}$"
-_ACTIONS: Final = (CREATED, UPDATED, UNCHANGED, SKIPPED)
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -180,279 +183,50 @@ def _collection_request() -> dict[str, Any]:
 
 
 def _response_schemas() -> dict[str, Any]:
-    text = {"type": "string"}
-    count = {"type": "integer", "minimum": 0}
-    timestamp = {"type": "string", "format": "date-time"}
-    error = _closed({"code": text, "message": text}, ["code", "message"])
-    job_id = {"type": "string", "pattern": JOB_ID_PATTERN}
-    return {
-        "Problem": _closed(
-            {
-                "type": {
-                    "type": "string",
-                    "description": f"`{PROBLEM_TYPE_BASE}<kind>`; `about:blank` is never used.",
-                },
-                "title": text,
-                "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                "detail": text,
-                "instance": {
-                    "type": "string",
-                    "description": "The request path (never its query string).",
-                },
-                "field": {
-                    "type": "string",
-                    "description": "The first offending field (`source.bbox`, `jobId`, `body`).",
-                },
-                "errors": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": _closed({"field": text, "detail": text}, ["field", "detail"]),
-                },
-                "retryAfter": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "description": "Seconds to wait before trying again (also Retry-After).",
-                },
-                "upstream": {"type": "string", "description": "The remote service at fault."},
-                "upstreamStatus": {"type": "integer"},
-                "upstreamCode": text,
-                "upstreamHost": text,
-                "geocatalogCode": {"type": "string", "description": "The GeoCatalog's error code."},
-                "operationId": {"type": "string", "description": "A failed GeoCatalog operation."},
-                "maxBytes": {"type": "integer", "description": "413: the inline size cap."},
-                "sizeBytes": {"type": "integer", "description": "413: the size that was sent."},
-            },
-            ["type", "title", "status", "detail"],
-            description="RFC 9457 problem details.",
-        ),
-        "IngestAccepted": _closed(
-            {
-                "jobId": job_id,
-                "statusUrl": {"type": "string", "description": "Absolute URL of the job."},
-            },
-            ["jobId", "statusUrl"],
-        ),
-        "SourceRecord": {
-            "description": (
-                "The source as recorded: URLs without SAS signatures, inline items and item "
-                "URLs summarised."
-            ),
-            "oneOf": [
-                _closed(
-                    {
-                        "type": {"const": "stac-search"},
-                        "url": text,
-                        "collections": {"type": "array", "items": text},
-                        "ids": {"type": "array", "items": text},
-                        "bbox": {"type": "array", "items": {"type": "number"}},
-                        "intersects": {"type": "object"},
-                        "datetime": {
-                            "type": "string",
-                            "description": "Normalised to RFC 3339 (full dates expanded).",
-                        },
-                        "query": {"type": "object"},
-                        "filter": {"type": ["object", "string"]},
-                        "filter-lang": text,
-                        "filter-crs": text,
-                        "sortby": {"type": "array", "items": _schema("SortBy")},
-                        "limit": {"type": "integer"},
-                        "maxItems": {"type": "integer"},
-                        "omitted": {
-                            "type": "object",
-                            "additionalProperties": count,
-                            "description": (
-                                "Members too large for the job record (a detailed AOI "
-                                "polygon), by their size in bytes; the job uses them in full."
-                            ),
-                        },
-                    },
-                    ["type", "url"],
-                ),
-                _closed(
-                    {
-                        "type": {"const": "static-catalog"},
-                        "url": text,
-                        "maxItems": {"type": "integer"},
-                    },
-                    ["type", "url"],
-                ),
-                _closed({"type": {"const": "items"}, "count": count}, ["type", "count"]),
-                _closed(
-                    {
-                        "type": {"const": "item-urls"},
-                        "count": count,
-                        "firstUrls": {"type": "array", "maxItems": 5, "items": text},
-                    },
-                    ["type", "count", "firstUrls"],
-                ),
-            ],
-        },
-        "Job": _closed(
-            {
-                "jobId": job_id,
-                "state": {"enum": [s.value for s in JobState]},
-                "collection": text,
-                "mode": {"enum": [m.value for m in IngestMode]},
-                "dryRun": {"type": "boolean"},
-                "cancelRequested": {
-                    "type": "boolean",
-                    "description": "POST .../cancel was called; the job reports `running` until "
-                    "nothing is in flight, then `canceled`.",
-                },
-                "source": _schema("SourceRecord"),
-                "dropAssets": {"type": "array", "items": text},
-                "createCollection": _closed({"templateUrl": text}, ["templateUrl"]),
-                "counts": _closed(
-                    {"total": count, **{s.value: count for s in ItemState}},
-                    ["total", *(s.value for s in ItemState)],
-                    description="Items per state; `total` is their sum.",
-                ),
-                "createdAt": timestamp,
-                "updatedAt": timestamp,
-                "completedAt": {
-                    **_nullable(timestamp),
-                    "description": "When the job settled; null while it runs.",
-                },
-                "planning": _closed(
-                    {
-                        "done": {"type": "boolean"},
-                        "pages": {**count, "description": "Source pages planned so far."},
-                    },
-                    ["done", "pages"],
-                ),
-                "planError": {
-                    **error,
-                    "description": "Why planning stopped (source unreadable, dead-lettered).",
-                },
-                "containers": {
-                    "type": "array",
-                    "description": "Asset containers and how their ingestion source was handled.",
-                    "items": _closed(
-                        {
-                            "containerUrl": text,
-                            "ingestionSource": {"enum": [s.value for s in SourceStatus]},
-                        },
-                        ["containerUrl", "ingestionSource"],
-                    ),
-                },
-                "errors": {
-                    "type": "array",
-                    "description": "The first (up to 10) failed, invalid or dead-lettered items.",
-                    "items": _closed(
-                        {"itemId": text, "code": text, "message": text},
-                        ["itemId", "code", "message"],
-                    ),
-                },
-                "links": _closed({"self": text, "items": text}, ["self", "items"]),
-            },
-            [
-                "jobId",
-                "state",
-                "collection",
-                "mode",
-                "dryRun",
-                "cancelRequested",
-                "source",
-                "dropAssets",
-                "counts",
-                "createdAt",
-                "updatedAt",
-                "completedAt",
-                "planning",
-                "containers",
-                "errors",
-                "links",
-            ],
-        ),
-        "JobItem": _closed(
-            {
-                "itemId": text,
-                "state": {"enum": [s.value for s in ItemState]},
-                "operationId": {
-                    "type": ["string", "null"],
-                    "description": "The GeoCatalog operation of the last post.",
-                },
-                "attempts": count,
-                "updatedAt": _nullable(timestamp),
-                "lastError": error,
-            },
-            ["itemId", "state", "operationId", "attempts", "updatedAt"],
-        ),
-        "JobItemsPage": _closed(
-            {
-                "jobId": job_id,
-                "items": {"type": "array", "items": _schema("JobItem")},
-                "nextCursor": {
-                    "type": ["string", "null"],
-                    "description": "Pass as `cursor` for the next page; null on the last page.",
-                },
-            },
-            ["jobId", "items", "nextCursor"],
-        ),
-        "RetryResult": _closed(
-            {
-                "jobId": job_id,
-                "reposted": {**count, "description": "Items queued to be posted again."},
-                "rechecked": {
-                    **count,
-                    "description": "Dead-lettered items whose operation is followed again.",
-                },
-                "planningRedriven": {"type": "boolean"},
-                "statusUrl": text,
-            },
-            ["jobId", "reposted", "rechecked", "planningRedriven", "statusUrl"],
-        ),
-        "CollectionResult": _closed(
-            {
-                "collectionId": text,
-                "created": {"type": "boolean"},
-                "changed": {"type": "boolean"},
-                "summary": _closed(
-                    dict.fromkeys(_ACTIONS, count),
-                    list(_ACTIONS),
-                ),
-                "changes": {
-                    "type": "array",
-                    "items": _closed(
-                        {
-                            "kind": {
-                                "enum": [
-                                    "collection",
-                                    "thumbnail",
-                                    "render-option",
-                                    "mosaic",
-                                    "tile-settings",
-                                ]
-                            },
-                            "id": text,
-                            "action": {"enum": list(_ACTIONS)},
-                        },
-                        ["kind", "id", "action"],
-                    ),
-                },
-                "warnings": {"type": "array", "items": text},
-            },
-            ["collectionId", "created", "changed", "summary", "changes", "warnings"],
-        ),
-        "Health": _closed(
-            {
-                "status": {"enum": ["ok", "unhealthy"]},
-                "checks": {
-                    "type": "object",
-                    "description": "One entry per probe (configuration, storage, geocatalog).",
-                    "additionalProperties": _closed(
-                        {
-                            "ok": {"type": "boolean"},
-                            "detail": text,
-                            "durationMs": {"type": "number", "minimum": 0},
-                        },
-                        ["ok", "detail", "durationMs"],
-                    ),
-                },
-            },
-            ["status", "checks"],
-        ),
-    }
+    """The response models' JSON Schemas (shared.api_responses)."""
+    return schemas_of(*RESPONSE_MODELS)
+
+
+def schemas_of(*models: type[BaseModel]) -> dict[str, Any]:
+    """Component schemas of `models` and every model they use, named after their classes."""
+    _, top = models_json_schema(
+        [(model, "validation") for model in models],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = _without_titles(top["$defs"])
+    return schemas
+
+
+# -- additions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenApiAddition:
+    """What a feature module adds to the document: its paths, the component schemas they use
+    (`schemas_of(*its_models)`), its tags. Names must not clash with the document's own."""
+
+    paths: Mapping[str, Any]
+    schemas: Mapping[str, Any] = field(default_factory=dict)
+    tags: Sequence[Mapping[str, str]] = ()
+
+
+# Route groups that describe themselves in their own module, one line each: a function of the
+# service's limits that returns the group's OpenApiAddition.
+ADDITIONS: Final[tuple[Callable[[PipelineSettings], OpenApiAddition], ...]] = ()
+
+
+def _with_additions(document: dict[str, Any], limits: PipelineSettings) -> dict[str, Any]:
+    for addition in (make(limits) for make in ADDITIONS):
+        for kind, own, added in (
+            ("path", document["paths"], addition.paths),
+            ("schema", document["components"]["schemas"], addition.schemas),
+        ):
+            clash = set(own) & set(added)
+            if clash - {name for name in clash if own[name] == added[name]}:
+                raise ValueError(f"OpenAPI {kind}s defined twice: {sorted(clash)}")
+            own.update(copy.deepcopy(dict(added)))
+        document["tags"].extend(copy.deepcopy(list(addition.tags)))
+    return document
 
 
 # -- the document --------------------------------------------------------------------------------
@@ -856,7 +630,7 @@ def _paths() -> dict[str, Any]:
 def openapi_document(limits: PipelineSettings | None = None) -> dict[str, Any]:
     """The document for a service with these limits (the configured item ceiling and size cap)."""
     limits = limits or PipelineSettings()
-    return copy.deepcopy(
+    document = copy.deepcopy(
         {
             "openapi": "3.1.0",
             "info": {
@@ -883,6 +657,15 @@ def openapi_document(limits: PipelineSettings | None = None) -> dict[str, Any]:
             "components": _components(limits),
         }
     )
+    return _with_additions(document, limits)
 
 
-__all__ = ["API_VERSION", "COLLECTION_ID_PATTERN", "JOB_ID_PATTERN", "openapi_document"]
+__all__ = [
+    "ADDITIONS",
+    "API_VERSION",
+    "COLLECTION_ID_PATTERN",
+    "JOB_ID_PATTERN",
+    "OpenApiAddition",
+    "openapi_document",
+    "schemas_of",
+]

@@ -189,7 +189,8 @@ def _query(value: object) -> dict[str, Any] | None:
 def _intersects(value: object) -> dict[str, Any] | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or value.get("type") not in _GEOMETRY_TYPES:
+    kind = value.get("type") if isinstance(value, dict) else None
+    if not isinstance(value, dict) or not isinstance(kind, str) or kind not in _GEOMETRY_TYPES:
         raise fail("must be a GeoJSON geometry object (Point, Polygon, MultiPolygon, ...)")
     member = "geometries" if value["type"] == "GeometryCollection" else "coordinates"
     if not isinstance(value.get(member), list):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from shared.ingest_request import (
     DEFAULT_DROP_ASSETS,
@@ -811,6 +813,9 @@ def test_the_fields_extension_is_refused_with_its_reason() -> None:
         ),
         ({"intersects": {"type": "Circle", "coordinates": [0, 0]}}, "source.intersects", "GeoJSON"),
         ({"intersects": {"type": "Polygon"}}, "source.intersects", "coordinates"),
+        # found by schemathesis: an unhashable geometry type was a 500
+        ({"intersects": {"type": {}}}, "source.intersects", "GeoJSON"),
+        ({"intersects": {"type": ["Point"]}}, "source.intersects", "GeoJSON"),
         ({"intersects": [0, 0]}, "source.intersects", "GeoJSON"),
         ({"ids": []}, "source.ids", "non-empty"),
         ({"ids": "a,b"}, "source.ids", "array"),
@@ -907,3 +912,57 @@ def test_drop_assets_is_bounded_to_fit_the_job_record() -> None:
     errors = refused(body)
     assert set(errors) == {"dropAssets"}
     assert "8192" in errors["dropAssets"]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["type", "op", "args", "field", "x"]), children, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+MEMBERS = [
+    "url",
+    "collections",
+    "ids",
+    "bbox",
+    "intersects",
+    "datetime",
+    "query",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "limit",
+    "maxItems",
+    "fields",
+]
+
+
+@hypothesis.settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@hypothesis.given(
+    members=st.dictionaries(st.sampled_from(MEMBERS), JSON_VALUES, max_size=6),
+    kind=st.sampled_from(["stac-search", "static-catalog", "items", "item-urls"]),
+    top=st.dictionaries(
+        st.sampled_from(["collection", "createCollection", "mode", "dropAssets", "dryRun"]),
+        JSON_VALUES,
+        max_size=3,
+    ),
+)
+def test_any_json_is_accepted_or_refused_naming_fields_never_an_error(
+    members: dict[str, Any], kind: str, top: dict[str, Any]
+) -> None:
+    body = {"collection": "abc", **top, "source": {"type": kind, **members}}
+    refusal: InvalidRequest | None = None
+    try:
+        parse(body)
+    except InvalidRequest as refused_request:
+        refusal = refused_request
+    except PayloadTooLarge:
+        return
+    if refusal is not None:
+        assert refusal.errors
+        assert all(e.field and e.detail for e in refusal.errors)
