@@ -41,7 +41,6 @@ class ApiModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        arbitrary_types_allowed=False,
     )
 
 

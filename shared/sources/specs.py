@@ -234,6 +234,7 @@ def _filter_lang(value: object) -> str | None:
 
 
 def _filter_crs(value: object) -> str | None:
+    # Only the default is taken, so the search need not send it (pystac-client has no way to).
     if value is None:
         return None
     if value != CRS84:

@@ -966,3 +966,19 @@ def test_any_json_is_accepted_or_refused_naming_fields_never_an_error(
     if refusal is not None:
         assert refusal.errors
         assert all(e.field and e.detail for e in refusal.errors)
+
+
+def test_a_huge_query_is_recorded_by_its_size_too() -> None:
+    tiles = [
+        f"{zone:02d}{band}{square}"
+        for zone in range(1, 61)
+        for band in "CDEFGHJK"
+        for square in ("AA", "AB", "AC", "AD", "AE", "AF", "AG")
+    ]
+    query = {"s2:mgrs_tile": {"in": tiles}}
+    request = parse(search_body(query=query))
+    record = request.to_record()["source"]
+    assert "query" not in record
+    assert record["omitted"] == {"query": len(json.dumps(query, separators=(",", ":")))}
+    assert isinstance(request.source, StacSearchSource)
+    assert request.source.query == query
