@@ -256,7 +256,7 @@ def _refusal(error: ValidationError, body: Mapping[str, Any]) -> InvalidRequest:
         detail = f"{errors[0].field}: {errors[0].detail}"
     else:
         detail = f"{len(errors)} problems in the request: {', '.join(e.field for e in errors)}"
-    return InvalidRequest(detail, errors=tuple(errors))
+    return InvalidRequest(detail, field=errors[0].field, errors=tuple(errors))
 
 
 def _members(loc: tuple[str | int, ...]) -> list[str]:

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.api_responses import JOB_ID_PATTERN, RESPONSE_MODELS
-from shared.bootstrap import TITLE_MAX
+from shared.bootstrap import CollectionRequest
 from shared.geocatalog.models import COLLECTION_ID_RULE
 from shared.ingest_request import COLLECTION_ID_PATTERN, IngestRequest
 from shared.jobs.states import ItemState
@@ -37,7 +37,6 @@ from shared.sources.specs import (
     BBOX_SCHEMA,
     CEILING,
     INLINE_MAX_BYTES,
-    NOT_BLANK,
     REF,
     SOURCE_URL_SCHEMA,
     SortBy,
@@ -53,24 +52,6 @@ def _ref(kind: str, name: str) -> dict[str, str]:
 
 def _schema(name: str) -> dict[str, str]:
     return _ref("schemas", name)
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _closed(
-    properties: dict[str, Any], required: list[str] | None = None, **extra: Any
-) -> dict[str, Any]:
-    schema: dict[str, Any] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": properties,
-    }
-    if required:
-        schema["required"] = required
-    schema.update(extra)
-    return schema
 
 
 def _json(schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -102,7 +83,7 @@ def _request_schemas(limits: PipelineSettings) -> dict[str, Any]:
     """The request models' JSON Schemas (shared.ingest_request, shared.sources.specs), with this
     service's limits filled in."""
     _, top = models_json_schema(
-        [(IngestRequest, "validation"), (SortBy, "validation")],
+        [(IngestRequest, "validation"), (SortBy, "validation"), (CollectionRequest, "validation")],
         ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Any] = {
@@ -117,7 +98,6 @@ def _request_schemas(limits: PipelineSettings) -> dict[str, Any]:
         "SourceUrl": SOURCE_URL_SCHEMA,
         "Bbox": BBOX_SCHEMA,
         **top["$defs"],
-        **_collection_request(),
     }
     filled: dict[str, Any] = _with_limits(_without_titles(schemas), limits)
     return filled
@@ -150,33 +130,6 @@ def _with_limits(value: Any, limits: PipelineSettings) -> Any:
     if isinstance(value, str) and INLINE_MAX_BYTES in value:
         return value.replace(INLINE_MAX_BYTES, str(limits.inline_payload_max_bytes))
     return value
-
-
-def _collection_request() -> dict[str, Any]:
-    return {
-        "CollectionRequest": _closed(
-            {
-                "id": {**_schema("CollectionId"), "description": "The collection to create."},
-                "templateUrl": {
-                    "type": "string",
-                    "pattern": NOT_BLANK,
-                    "description": (
-                        "URL of a STAC Collection to copy (surrounding white space is ignored); "
-                        "the same host rules as source URLs. A Planetary Computer collection "
-                        "also brings its render options and mosaics."
-                    ),
-                },
-                "title": {
-                    "type": ["string", "null"],
-                    "minLength": 1,
-                    "maxLength": TITLE_MAX,
-                    "pattern": NOT_BLANK,
-                    "description": "Title of the new collection (default: its id).",
-                },
-            },
-            ["id", "templateUrl"],
-        ),
-    }
 
 
 # -- response bodies -----------------------------------------------------------------------------
