@@ -611,7 +611,7 @@ def openapi_document(limits: PipelineSettings | None = None) -> dict[str, Any]:
             "components": _components(limits),
         }
     )
-    return add_operator_api(_with_additions(document, limits))
+    return _with_additions(add_operator_api(document), limits)
 
 
 __all__ = [

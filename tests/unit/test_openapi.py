@@ -212,14 +212,14 @@ def test_additions_bring_their_paths_schemas_and_tags(monkeypatch: pytest.Monkey
 
     def listing(limits: PipelineSettings) -> OpenApiAddition:
         return OpenApiAddition(
-            paths={"/api/jobs": {"get": {"operationId": "listJobs", "responses": {}}}},
+            paths={"/api/example": {"get": {"operationId": "listExamples", "responses": {}}}},
             schemas=schemas_of(Listing),
             tags=[{"name": "listing", "description": f"up to {limits.max_items_ceiling}"}],
         )
 
     monkeypatch.setattr(openapi_module, "ADDITIONS", (listing,))
     document = openapi_document()
-    assert document["paths"]["/api/jobs"]["get"]["operationId"] == "listJobs"
+    assert document["paths"]["/api/example"]["get"]["operationId"] == "listExamples"
     assert document["components"]["schemas"]["Listing"]["required"] == ["jobIds"]
     assert document["tags"][-1]["name"] == "listing"
     assert document["paths"]["/api/ingest"] == DOCUMENT["paths"]["/api/ingest"]
