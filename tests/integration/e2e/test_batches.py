@@ -329,7 +329,7 @@ def test_items_refused_inside_a_batch_get_their_own_codes_and_are_redriven(
     assert sorted((total_items(op), error_code(op)) for op in redriven[1:]) == sorted(
         (1, code) for code in refused
     )
-    assert calls[SEARCH] == 3
+    assert calls[SEARCH] == 2
     assert calls[f"POST {ITEMS_ROUTE}"] == 1 + len(refused)
     assert_catalog_holds_the_jobs_items(e2e, collection_id, rows)
 

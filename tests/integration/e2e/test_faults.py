@@ -112,7 +112,7 @@ def test_a_lost_response_after_the_post_took_effect(e2e: E2E, collection_id: str
     the items there (or its re-post fails because they are), and they are ours: succeeded."""
     e2e.create_collection(collection_id)
     items = naip_items(3)
-    e2e.geocatalog.fault(status=503, count=2, method="POST", route=ITEMS_ROUTE, phase="after")
+    e2e.geocatalog.fault(status=503, count=1, method="POST", route=ITEMS_ROUTE, phase="after")
     job_id = e2e.submit({"collection": collection_id, "source": {"type": "items", "items": items}})
     e2e.wait_for_job(job_id)
     job, rows = e2e.assert_every_item_accounted(job_id)
