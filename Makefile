@@ -41,8 +41,9 @@ format: $(STAMP_PY)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two workers: the suite is mostly waiting on Azurite, the emulators and the local host.
 test: install browser lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 test-unit: $(STAMP_PY)
 	$(BIN)/python -m pytest tests/unit
