@@ -1,14 +1,11 @@
-"""Where a set of GeoCatalog operations stands: a GET each, or a few listings for many.
+"""Where a set of GeoCatalog operations stands: a GET each, or one listing for many.
 
 A batch is carried by one operation, and one GET settles it. Upsert replaces existing items
 with one PUT (one operation) each, so a batch can be carried by dozens of operations; those are
-settled by listing the collection's operations by status instead of a GET each.
-
-The listings run in the order operations move (Pending, Running, Canceling, then the terminal
-Failed and Canceled): an operation found in none of the in-flight lists had ended before the
-terminal lists were read, so one found in no list at all has succeeded. That inference is only
-made when every listing was read to its end (or back past the oldest operation asked about);
-otherwise the operations not found are read one by one.
+read from the collection's operations listing (newest first, a thousand a page), which holds
+each operation's status as a GET would, back to the time the batch was posted. An operation the
+listing did not show (it ran past its bounds, or the service lists in another order) is read
+with its own GET, so the answer never rests on an inference.
 """
 
 from __future__ import annotations
@@ -17,18 +14,17 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from shared.geocatalog.errors import NotFoundError
-from shared.geocatalog.models import Operation, OperationStatus
+from shared.geocatalog.models import Operation
 from shared.pipeline.deps import ItemCatalog
 
-# Up to this many operations, a GET each costs no more than the five listings.
+# Up to this many operations, a GET each costs about what paging a busy listing does.
 GET_EACH_UP_TO = 5
-_IN_FLIGHT = (OperationStatus.PENDING, OperationStatus.RUNNING, OperationStatus.CANCELING)
-_ENDED_BADLY = (OperationStatus.FAILED, OperationStatus.CANCELED)
-# Listings are newest first; older than this before the oldest operation asked about, a
-# listing has shown every operation that can matter (clock skew between us and the service).
-_SKEW = timedelta(minutes=10)
+# Listings are newest first; an operation created this long before the batch was posted cannot be
+# one of its own (the margin covers the difference between our clock and the service's).
+_SKEW = timedelta(seconds=30)
 _PAGE = 1000
-_MAX_LISTED = 20_000
+# A listing read this far without finding everything is given up for GETs of the rest.
+_MAX_LISTED = 5 * _PAGE
 
 
 def resolve_operations(
@@ -38,54 +34,32 @@ def resolve_operations(
     *,
     since: datetime | None,
 ) -> Mapping[str, Operation | None]:
-    """Each operation as it stands now; None for an operation the service does not know."""
+    """Each operation as it stands now; None for an operation the service does not know.
+    `since`: when the operations were created at the earliest (by our clock)."""
     wanted = list(dict.fromkeys(operation_ids))
-    if len(wanted) <= GET_EACH_UP_TO or since is None:
-        return {op: _get(catalog, op) for op in wanted}
-    found: dict[str, Operation] = {}
-    complete = True
-    for status in (*_IN_FLIGHT, *_ENDED_BADLY):
-        listed, whole = _listed(catalog, collection, status, set(wanted) - set(found), since)
-        found.update(listed)
-        complete = complete and whole
-    result: dict[str, Operation | None] = dict(found)
+    found: dict[str, Operation | None] = {}
+    if len(wanted) > GET_EACH_UP_TO and since is not None:
+        found.update(_listed(catalog, collection, set(wanted), since - _SKEW))
     for op in wanted:
-        if op in result:
-            continue
-        result[op] = (
-            Operation(id=op, status=OperationStatus.SUCCEEDED, collection_id=collection)
-            if complete
-            else _get(catalog, op)
-        )
-    return result
+        if op not in found:
+            found[op] = _get(catalog, op)
+    return found
 
 
 def _listed(
-    catalog: ItemCatalog,
-    collection: str,
-    status: OperationStatus,
-    wanted: set[str],
-    since: datetime,
-) -> tuple[dict[str, Operation], bool]:
-    """The wanted operations in one status listing, and whether the listing was read whole."""
-    found: dict[str, Operation] = {}
-    if not wanted:
-        return found, True
-    horizon = since - _SKEW
-    listing = catalog.iter_operations(collection_id=collection, status=status, top=_PAGE)
+    catalog: ItemCatalog, collection: str, wanted: set[str], horizon: datetime
+) -> dict[str, Operation | None]:
+    found: dict[str, Operation | None] = {}
+    listing = catalog.iter_operations(collection_id=collection, top=_PAGE)
     for seen, operation in enumerate(listing, start=1):
         if operation.id in wanted:
             found[operation.id] = operation
             if len(found) == len(wanted):
-                return found, True
+                break
         created = operation.creation_time
-        if created is not None and created < horizon:
-            return found, True
-        if seen >= _MAX_LISTED:
-            return found, False
-    # Ran out of pages: the whole listing was read (the client's page bound lies far beyond
-    # _MAX_LISTED operations whatever page size the service uses).
-    return found, True
+        if (created is not None and created < horizon) or seen >= _MAX_LISTED:
+            break
+    return found
 
 
 def _get(catalog: ItemCatalog, operation_id: str) -> Operation | None:

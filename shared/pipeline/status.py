@@ -90,9 +90,9 @@ def check_status(message: StatusMessage, deps: PipelineDeps) -> None:
     if not carried:
         return  # a stale check: every item has moved on from these operations
     try:
-        operations = resolve_operations(
-            deps.catalog, job.collection, carried, since=_oldest(carried)
-        )
+        # The batch's last claim began the posts that created these operations.
+        since = batch.claimed_at or _oldest(carried)
+        operations = resolve_operations(deps.catalog, job.collection, carried, since=since)
         plan = _decide(job, batch, message, carried, operations, deps)
     except ThrottledError as exc:
         _requeue(message, exc.retry_after, deps)
