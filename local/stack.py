@@ -9,15 +9,17 @@ the demo use `LocalStack` in-process, on free ports unless told otherwise.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 
-from local.azurite import Azurite, start_azurite
+from local.azurite import ACCOUNT_NAME, Azurite, start_azurite
+from local.blob_events import BlobEventSource
 from local.emulator.geocatalog import GeoCatalogConfig, start_geocatalog_emulator
 from local.emulator.geocatalog.emulator import RunningEmulator as GeoCatalogEmulator
 from local.emulator.planetary_computer import (
@@ -48,6 +50,12 @@ class StackConfig:
     settings_path: Path = EXAMPLE_SETTINGS
     settings_overrides: dict[str, str] = field(default_factory=dict)
     strict_auth: bool = False
+    # The local Event Grid for Azurite (local/blob_events.py): the schema its subscription
+    # delivers, and a factor on Event Grid's retry schedule (tests shrink it).
+    blob_events_schema: str = "EventGridSchema"
+    blob_events_time_scale: float = 1.0
+    # Which Azurite containers it watches (None: every routed container on Azurite's account).
+    blob_events_containers: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -57,6 +65,7 @@ class LocalStack:
     geocatalog: GeoCatalogEmulator | None = None
     planetary_computer: PlanetaryComputerEmulator | None = None
     host: LocalHost | None = None
+    blob_events: BlobEventSource | None = None
 
     @property
     def base_url(self) -> str:
@@ -76,7 +85,12 @@ class LocalStack:
         self.azurite = start_azurite(
             blob_port=blob or None, queue_port=queue or None, table_port=table or None
         )
-        self.geocatalog = start_geocatalog_emulator(cfg.geocatalog, port=cfg.geocatalog_port)
+        # Azurite's containers are blob storage to the GeoCatalog emulator (ingestion sources).
+        blob_endpoint = f"http://{self.azurite.host}:{self.azurite.blob_port}/{ACCOUNT_NAME}"
+        geocatalog_config = replace(
+            cfg.geocatalog, blob_endpoints=(*cfg.geocatalog.blob_endpoints, blob_endpoint)
+        )
+        self.geocatalog = start_geocatalog_emulator(geocatalog_config, port=cfg.geocatalog_port)
         self.planetary_computer = start_planetary_computer_emulator(
             cfg.planetary_computer, port=cfg.planetary_computer_port
         )
@@ -86,6 +100,7 @@ class LocalStack:
         reset_runtime()
         overrides = {
             "AzureWebJobsStorage": self.azurite.connection_string,
+            "STORAGE_EVENTS_CONNECTION_STRING": self.azurite.connection_string,
             "GEOCATALOG_URL": self.geocatalog.base_url,
             "PLANETARY_COMPUTER_URL": self.planetary_computer.base_url,
             **cfg.settings_overrides,
@@ -98,6 +113,19 @@ class LocalStack:
             http_port=cfg.host_port,
             strict_auth=cfg.strict_auth,
         ).start()
+        containers = (
+            list(cfg.blob_events_containers)
+            if cfg.blob_events_containers is not None
+            else watched_containers(_effective_settings(cfg.settings_path, overrides))
+        )
+        if containers:
+            self.blob_events = BlobEventSource(
+                self.azurite.connection_string,
+                containers,
+                f"{self.host.base_url}/runtime/webhooks/eventgrid?functionName=ingest_events",
+                schema=cfg.blob_events_schema,
+                time_scale=cfg.blob_events_time_scale,
+            ).start()
 
     def _host(self) -> LocalHost:
         if self.host is None:
@@ -105,6 +133,9 @@ class LocalStack:
         return self.host
 
     def stop(self) -> None:
+        if self.blob_events is not None:
+            self.blob_events.stop()
+            self.blob_events = None
         if self.host is not None:
             self.host.stop()
             self.host = None
@@ -128,6 +159,7 @@ class LocalStack:
     def describe(self) -> str:
         if not (self.azurite and self.geocatalog and self.planetary_computer and self.host):
             raise RuntimeError("the stack is not started")
+        watched = ", ".join(self.blob_events.containers) if self.blob_events else "none"
         return "\n".join(
             [
                 f"Functions host      {self.host.base_url}/api  (function keys not enforced)",
@@ -135,8 +167,26 @@ class LocalStack:
                 f"Planetary Computer  {self.planetary_computer.base_url}/api/stac/v1",
                 f"Azurite             blob {self.azurite.blob_port}, queue "
                 f"{self.azurite.queue_port}, table {self.azurite.table_port}",
+                f"Blob events         Azurite containers watched: {watched} "
+                "(BlobCreated/BlobDeleted to the Event Grid webhook)",
             ]
         )
+
+
+def _effective_settings(path: Path, overrides: dict[str, str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if path.exists():
+        values.update(json.loads(path.read_text()).get("Values", {}))
+    values.update(overrides)
+    return values
+
+
+def watched_containers(values: dict[str, str]) -> list[str]:
+    """The Azurite containers the app's storage routes watch (those on Azurite's account)."""
+    from shared.storage_events.settings import StorageEventSettings
+
+    routes = StorageEventSettings.from_env(values).routes.routes
+    return sorted({r.container for r in routes if r.account == ACCOUNT_NAME})
 
 
 def main(argv: list[str] | None = None) -> int:
