@@ -46,6 +46,8 @@ ROUTES = [
      "collection": "$item"},
     {"name": "manual", "account": "devstoreaccount1", "container": "stac-manual",
      "prefix": "items/", "collection": "blob-manual", "mode": "upsert", "syncDeletes": True},
+    {"name": "renew", "account": "devstoreaccount1", "container": "stac-renew",
+     "collection": "blob-manual"},
 ]  # fmt: skip
 COLLECTIONS = ("blob-sync", "blob-keep", "blob-manual", "blob-own-a", "blob-own-b")
 WATCHED = ("stac-sync", "stac-keep", "stac-own")
@@ -132,7 +134,7 @@ class BlobStack:
         }
         kind = "Microsoft.Storage." + ("BlobCreated" if created else "BlobDeleted")
         subject = f"/blobServices/default/containers/{container}/blobs/{name}"
-        source = "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/devstoreaccount1"  # noqa: E501
+        source = "/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/devstoreaccount1"
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         eid = event_id or str(uuid.uuid4())
         if cloud:
@@ -230,6 +232,21 @@ class BlobStack:
 
         return self.wait_for(f"{collection}/{item_id} in the GeoCatalog", found)
 
+    def item_operations(self, collection: str) -> int:
+        """Item operations (create or update) the GeoCatalog emulator ran on a collection, once
+        the host has nothing left to do."""
+        assert self.stack.host is not None
+        assert self.stack.geocatalog is not None
+        self.stack.host.drain(timeout=TIMEOUT)
+        emulator = self.stack.geocatalog.emulator
+        emulator.advance()
+        with emulator.lock:
+            return sum(
+                1
+                for op in emulator.operations.all()
+                if op.collection_id == collection and op.type in ("AddItem", "UpdateItem")
+            )
+
     def sources(self) -> dict[str, Any]:
         assert self.stack.geocatalog is not None
         emulator = self.stack.geocatalog.emulator
@@ -269,6 +286,9 @@ def blob_stack() -> Iterator[BlobStack]:
                 "STORAGE_ROUTES": json.dumps(ROUTES),
                 "STORAGE_EVENTS_MAX_BLOB_BYTES": str(MAX_BLOB_BYTES),
                 "STORAGE_EVENTS_SAS_HOURS": "1",
+                # With the timer's 5-minute interval, a margin past the SAS's hour: every
+                # maintenance run renews the routes' sources (test_sources).
+                "SAS_RENEW_BEFORE_MINUTES": "56",
                 "INGEST_STATUS_INITIAL_DELAY_SECONDS": "0.2",
                 "INGEST_STATUS_MAX_DELAY_SECONDS": "1",
                 "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.1",
@@ -282,7 +302,7 @@ def blob_stack() -> Iterator[BlobStack]:
         for collection in COLLECTIONS:
             create_collection(stack.geocatalog.base_url, collection)
         service = BlobServiceClient.from_connection_string(stack.azurite.connection_string)  # type: ignore[union-attr]
-        for container in (*WATCHED, "stac-manual", "not-routed"):
+        for container in (*WATCHED, "stac-manual", "stac-renew", "not-routed"):
             service.create_container(container)
         with httpx.Client(timeout=60) as http:
             yield BlobStack(stack, http)
