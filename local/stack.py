@@ -9,6 +9,7 @@ the demo use `LocalStack` in-process, on free ports unless told otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -208,8 +209,21 @@ def main(argv: list[str] | None = None) -> int:
     # azure-core logs every storage request at INFO (each queue poll); host.json asks for
     # "Azure.Core": "Warning", which the real host applies to its own categories.
     logging.getLogger("azure").setLevel(logging.WARNING)
+    # `make up` watches one Azurite container (local/blob_demo.py uploads to it), unless the
+    # settings file brings routes of its own.
+    settings_path = EXAMPLE_SETTINGS
+    local_settings = REPO_ROOT / "local.settings.json"
+    if local_settings.exists():
+        settings_path = local_settings
+    overrides: dict[str, str] = {}
+    if "STORAGE_ROUTES" not in _effective_settings(settings_path, {}):
+        from local.blob_demo import ROUTE
+
+        overrides["STORAGE_ROUTES"] = json.dumps([ROUTE])
     stack = LocalStack(
         StackConfig(
+            settings_path=settings_path,
+            settings_overrides=overrides,
             host_port=args.host_port,
             geocatalog_port=args.geocatalog_port,
             planetary_computer_port=args.planetary_computer_port,
@@ -225,7 +239,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     with stack:
+        if stack.azurite is not None and stack.blob_events is not None:
+            # The watched containers exist from the start, ready for uploads.
+            from azure.core.exceptions import ResourceExistsError
+            from azure.storage.blob import BlobServiceClient
+
+            service = BlobServiceClient.from_connection_string(stack.azurite.connection_string)
+            for container in stack.blob_events.containers:
+                with contextlib.suppress(ResourceExistsError):
+                    service.create_container(container)
         print(stack.describe(), flush=True)
+        print("Upload an item blob: .venv/bin/python -m local.blob_demo [--delete]", flush=True)
         print("Ctrl+C stops everything.", flush=True)
         done.wait()
     return 0

@@ -253,7 +253,8 @@ def _id_of(raw: object) -> str | None:
 
 def _resolved(raw: object, blob_url: str) -> object:
     """The item with relative asset hrefs made absolute against the blob's URL (the STAC
-    convention for items stored beside their assets); other fields untouched."""
+    convention for items stored beside their assets) and a `via` link to the blob it came from
+    (STAC's relation for an item's source metadata); other fields untouched."""
     if not isinstance(raw, dict) or not isinstance(raw.get("assets"), dict):
         return raw
     base = blob_url.split("?", 1)[0]
@@ -263,7 +264,19 @@ def _resolved(raw: object, blob_url: str) -> object:
         if isinstance(href, str) and href and not urlsplit(href).scheme:
             asset = {**asset, "href": urljoin(base, href)}
         assets[key] = asset
-    return {**raw, "assets": assets}
+    resolved = {**raw, "assets": assets}
+    links = raw.get("links")
+    if links is None or isinstance(links, list):
+        via = {"rel": "via", "href": base, "type": "application/json"}
+        kept = [
+            link
+            for link in links or []
+            if not (
+                isinstance(link, dict) and link.get("rel") == "via" and link.get("href") == base
+            )
+        ]
+        resolved["links"] = [*kept, via]
+    return resolved
 
 
 def _pending(prepared: PreparedItem) -> NewItem:

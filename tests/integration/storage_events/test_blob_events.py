@@ -24,6 +24,9 @@ def test_an_item_blob_becomes_an_item_with_its_relative_asset_readable(
     source = blob_stack.sources()[container]
     assert source.kind == "SasToken"
     assert item["assets"]["data"]["href"]
+    # The item says where it came from.
+    blob_url = blob_stack.url("stac-sync", f"scenes/{item_id}/{item_id}.json")
+    assert {"rel": "via", "href": blob_url, "type": "application/json"} in item["links"]
     job = blob_stack.assert_accounted(job_id)
     assert job["source"]["type"] == "storage-events"
     assert job["source"]["route"] == "sync"
