@@ -8,7 +8,8 @@ sequencer that grows with every change it sees, as Storage's does per blob. A de
 with anything but 2xx is retried on Event Grid's schedule (10 s, 30 s, 1 min, 5 min, 10 min,
 30 min, 1 h, then hourly; `time_scale` shrinks it for tests) up to `max_attempts`, except 400,
 403 and 413, which Event Grid dead-letters at once; dead-lettered events are kept in
-`dead_lettered`.
+`dead_lettered`. Being a poller, it sees the states it lists: a blob written twice (or written
+and deleted) within one poll is announced once, where Storage would send an event per write.
 
     python -m local.blob_events --connection-string ... --container stac-items --webhook URL
 """
