@@ -19,7 +19,7 @@ from datetime import UTC
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
-from shared.geocatalog.errors import GeoCatalogError, NotFoundError
+from shared.geocatalog.errors import NotFoundError, OperationTimeoutError
 from shared.geocatalog.models import Operation
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
@@ -28,6 +28,7 @@ from shared.jobs.store import JobExists
 from shared.payloads import MAX_INLINE_CHARS
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
+from shared.retry import wait_for_operation
 from shared.storage_events.blob_access import BlobAccess, BlobContent, BlobTooLarge
 from shared.storage_events.blob_events import IGNORED_APIS, BlobEvent, sequencer_key
 from shared.storage_events.blob_state import BlobRecord, BlobStateStore
@@ -52,6 +53,18 @@ class BlobCode:
 
 class ItemDeleter(Protocol):
     def delete_item(self, collection_id: str, item_id: str) -> Operation: ...
+
+    def get_operation(self, operation_id: str) -> Operation: ...
+
+
+class DeleteFailed(RuntimeError):
+    """A DeleteItem operation failed or did not finish: the event is delivered again."""
+
+
+# How long a BlobDeleted waits for its DeleteItem operations before letting Event Grid redeliver.
+DELETE_WAIT_SECONDS = 60.0
+# Deleting an item that is not there (deleted by hand, or by an earlier delivery) is done.
+_ALREADY_DELETED = "NoRecordsToDelete"
 
 
 @dataclass(frozen=True)
@@ -436,18 +449,43 @@ def _deleted(
     if claim.verdict == "older":
         return _ignored(event, "the blob was written again after this delete")
     record = claim.record
-    deleted = []
+    started: list[tuple[str, Operation]] = []
     for item_id in record.item_ids:
         collection = record.collections.get(item_id) or route.collection
         if collection is None:
             continue
         try:
-            operation = deps.catalog.delete_item(collection, item_id)
+            started.append(
+                (f"{collection}/{item_id}", deps.catalog.delete_item(collection, item_id))
+            )
         except NotFoundError:
             continue  # already gone: deleted by hand, or by an earlier delivery
-        except GeoCatalogError:
-            raise
-        deleted.append(f"{collection}/{item_id} ({operation.id})")
+    deleted, failed = [], []
+    for name, operation in started:
+        try:
+            done = wait_for_operation(
+                deps.catalog, operation.id, timeout=DELETE_WAIT_SECONDS, poll_interval=1.0
+            )
+        except OperationTimeoutError:
+            failed.append(f"{name}: operation {operation.id} still running")
+            continue
+        if done.succeeded or done.error_code == _ALREADY_DELETED:
+            deleted.append(name)
+        else:
+            failed.append(f"{name}: {done.error_code or done.status.value}")
+    if failed:
+        deps.state.update(
+            route.name, blob.url, sequencer, lambda r: replace(r, outcome="delete-failed")
+        )
+        logger.warning(
+            "blob %s deleted (event %s), but deleting its items failed: %s; Event Grid "
+            "redelivers the event",
+            blob.url,
+            event.event_id,
+            "; ".join(failed),
+            extra={"eventId": event.event_id},
+        )
+        raise DeleteFailed("; ".join(failed))
     deps.state.update(route.name, blob.url, sequencer, lambda r: replace(r, outcome="deleted"))
     logger.info(
         "blob %s deleted (event %s): items %s deleted",

@@ -204,3 +204,36 @@ def test_a_deleted_blob_leaves_its_item_on_a_route_that_does_not(blob_stack: Blo
     )
     assert blob_stack.catalog_item("blob-keep", item_id) is not None
     blob_stack.assert_accounted(job_id)
+
+
+def test_a_delete_the_geocatalog_refuses_at_first_is_redelivered_until_done(
+    blob_stack: BlobStack,
+) -> None:
+    assert blob_stack.stack.geocatalog is not None
+    assert blob_stack.stack.blob_events is not None
+    item_id = f"redel-{uuid.uuid4().hex[:8]}"
+    name = f"gone/{item_id}.json"
+    blob_stack.put("stac-sync", name, stac_item(item_id, asset_href="https://example.com/a"))
+    job_id = blob_stack.job_id("sync", "blob-sync")
+    assert blob_stack.wait_for_row(job_id, item_id)["state"] == "succeeded"
+    statuses: list[int] = []
+    blob_stack.stack.blob_events.on_delivery = lambda status, count: statuses.append(status)
+    try:
+        blob_stack.stack.geocatalog.fault(
+            status=503,
+            count=2,
+            method="DELETE",
+            route="/stac/collections/{collectionId}/items/{itemId}",
+        )
+        blob_stack.delete("stac-sync", name)
+        blob_stack.wait_for(
+            f"{item_id} deleted from blob-sync",
+            lambda: blob_stack.catalog_item("blob-sync", item_id) is None,
+        )
+        blob_stack.wait_for("a delivery accepted", lambda: 202 in statuses)
+    finally:
+        blob_stack.stack.blob_events.on_delivery = None
+        blob_stack.stack.geocatalog.emulator.faults.clear()
+    # The first deliveries failed (the host answered 500) and Event Grid's retry finished the job.
+    assert statuses[:2] == [500, 500]
+    assert statuses[2] == 202
