@@ -405,6 +405,38 @@ def _response_schemas() -> dict[str, Any]:
                     },
                     ["type", "count", "firstUrls"],
                 ),
+                _closed(
+                    {
+                        "type": {"const": "storage-events"},
+                        "route": text,
+                        "containerUrl": text,
+                        "prefix": {"type": "string"},
+                        "suffix": {"type": "string"},
+                        "collection": {
+                            "type": "string",
+                            "description": "The route's target; `$item`: each item's own.",
+                        },
+                        "syncDeletes": {"type": "boolean"},
+                        "day": {"type": "string", "format": "date"},
+                        "generation": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "A blob written again the same day goes to the "
+                            "day's next generation of the route's rolling job.",
+                        },
+                    },
+                    [
+                        "type",
+                        "route",
+                        "containerUrl",
+                        "prefix",
+                        "suffix",
+                        "collection",
+                        "syncDeletes",
+                        "day",
+                        "generation",
+                    ],
+                ),
             ],
         },
         "Job": _closed(

@@ -4,8 +4,16 @@ event source and the host's real Event Grid webhook; every outcome is a row of a
 from __future__ import annotations
 
 import uuid
+from typing import Any
+
+import jsonschema_rs
 
 from tests.integration.storage_events.conftest import MAX_BLOB_BYTES, BlobStack, stac_item
+
+
+def assert_valid_job(document: dict[str, Any], job: dict[str, Any]) -> None:
+    schema = {**document["components"]["schemas"]["Job"], "components": document["components"]}
+    jsonschema_rs.Draft202012Validator(schema).validate(job)
 
 
 def test_an_item_blob_becomes_an_item_with_its_relative_asset_readable(
@@ -28,6 +36,8 @@ def test_an_item_blob_becomes_an_item_with_its_relative_asset_readable(
     blob_url = blob_stack.url("stac-sync", f"scenes/{item_id}/{item_id}.json")
     assert {"rel": "via", "href": blob_url, "type": "application/json"} in item["links"]
     job = blob_stack.assert_accounted(job_id)
+    # The rolling job is a job like any other, as the API document describes it.
+    assert_valid_job(blob_stack.http.get(f"{blob_stack.api}/openapi.json").json(), job)
     assert job["source"]["type"] == "storage-events"
     assert job["source"]["route"] == "sync"
     assert any(c["containerUrl"] == container for c in job["containers"])
