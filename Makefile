@@ -9,7 +9,7 @@ STAMP_NODE := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 STAMP_CHECKOV := $(CHECKOV_VENV)/.installed
 
-.PHONY: help install demo test test-unit lint format up bench clean
+.PHONY: help install browser demo test test-unit lint format up bench clean
 
 help:
 	@echo "make demo   run the tutorial's ingestion end to end on the local stack"
@@ -18,9 +18,11 @@ help:
 	@echo "make lint   ruff and mypy only"
 	@echo "make bench  print benchmark figures"
 
-$(STAMP_PY): requirements.txt requirements-dev.txt
+$(STAMP_PY): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# the project itself, for its console script `geocatalog-ingest` (the CLI in cli/)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 $(STAMP_NODE): package.json package-lock.json
@@ -34,6 +36,11 @@ $(STAMP_CHECKOV): requirements-checkov.txt
 
 install: $(STAMP_PY) $(STAMP_NODE)
 
+# Headless Chromium and its WebDriver for the job page tests (Debian packages; CI runs as root).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
+
 lint: $(STAMP_PY) $(STAMP_CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,7 +51,7 @@ format: $(STAMP_PY)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install lint
+test: install browser lint
 	$(BIN)/python -m pytest
 
 test-unit: $(STAMP_PY)

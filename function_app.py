@@ -12,6 +12,7 @@ from functions import (
     maintenance,
     openapi_api,
     pipeline_queues,
+    ui_pages,
 )
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -26,5 +27,6 @@ for blueprint in (
     maintenance.bp,
     events.bp,
     openapi_api.bp,
+    ui_pages.bp,
 ):
     app.register_functions(blueprint)

@@ -15,9 +15,21 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import emulator_throughput, job_view_latency, pipeline_throughput, ratelimiter
+from bench import (
+    emulator_throughput,
+    job_view_latency,
+    pipeline_throughput,
+    ratelimiter,
+    tutorial_vs_service,
+)
 
-NAMES = ("ratelimiter", "pipeline_throughput", "job_view_latency", "emulator_throughput")
+NAMES = (
+    "ratelimiter",
+    "pipeline_throughput",
+    "job_view_latency",
+    "emulator_throughput",
+    "tutorial_vs_service",
+)
 
 
 def _plan(args: argparse.Namespace) -> list[tuple[str, Callable[[list[str]], int], list[str]]]:
@@ -34,6 +46,7 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, Callable[[list[str]], int
             + (["--calls", "30"] if quick else []),
         ),
         ("emulator_throughput", emulator_throughput.main, ["--requests", "2000"] if quick else []),
+        ("tutorial_vs_service", tutorial_vs_service.main, ["--quick"] if quick else []),
     ]
 
 

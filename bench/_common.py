@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -29,6 +30,26 @@ def fixture_features(path: Path) -> list[dict[str, Any]]:
     """The features of a recorded Planetary Computer search page."""
     features: list[dict[str, Any]] = json.loads(path.read_text())["features"]
     return features
+
+
+def sentinel2_item(features: Sequence[dict[str, Any]], n: int) -> dict[str, Any]:
+    """The n-th of an endless run of real Sentinel-2 L2A items: the recorded ones in turn, with
+    their ids suffixed past the first round so that every id is unique."""
+    item = copy.deepcopy(features[n % len(features)])
+    item["id"] = sentinel2_id(features, n)
+    return item
+
+
+def sentinel2_id(features: Sequence[dict[str, Any]], n: int) -> str:
+    """The id of `sentinel2_item(features, n)`."""
+    recorded = str(features[n % len(features)]["id"])
+    return recorded if n < len(features) else f"{recorded}-copy{n // len(features)}"
+
+
+def sentinel2_items(count: int) -> list[dict[str, Any]]:
+    """`count` real Sentinel-2 L2A items (the recorded 250-item search page; ids unique)."""
+    features = fixture_features(SENTINEL2_PAGE)
+    return [sentinel2_item(features, n) for n in range(count)]
 
 
 def percentile(values: Sequence[float], q: float) -> float:

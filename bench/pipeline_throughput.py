@@ -22,42 +22,28 @@ client default), 50:80 a limit above the budget. One local host process on 2 cor
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from azure.core.pipeline.transport import RequestsTransport
 
-import shared.jobs.store as store_module
-from bench._common import SENTINEL2_PAGE, cpu_seconds, fixture_features, print_table, running
+from bench._common import cpu_seconds, print_table, running, sentinel2_items
+from bench._stack import (
+    ITEMS_ROUTE,
+    calls_spent,
+    create_collection,
+    probes,
+    route_calls,
+    wait_for_job,
+)
 from local.emulator.geocatalog import GeoCatalogConfig
 from local.stack import EXAMPLE_SETTINGS, LocalStack, StackConfig
 
 COLLECTION = "bench-sentinel-2-l2a"
-ITEMS_ROUTE = "POST /stac/collections/{collectionId}/items"
-OPERATION_ROUTE = "GET /inma/operations/{operationId}"
-TERMINAL = {"succeeded", "partially_succeeded", "failed", "canceled"}
-
-
-def sentinel2_items(count: int) -> list[dict[str, Any]]:
-    """`count` real Sentinel-2 L2A items; past the 250 recorded ones, copies with new ids."""
-    features = fixture_features(SENTINEL2_PAGE)
-    items = []
-    for n in range(count):
-        item = copy.deepcopy(features[n % len(features)])
-        if n >= len(features):
-            item["id"] = f"{item['id']}-copy{n // len(features)}"
-        items.append(item)
-    return items
 
 
 @dataclass
@@ -87,34 +73,6 @@ class Sampler:
             self._thread.join()
 
 
-def _route_calls(stats: dict[str, Any], route: str, status: str | None = None) -> int:
-    by_status: dict[str, int] = stats["routes"].get(route, {})
-    return sum(n for s, n in by_status.items() if status is None or s == status)
-
-
-def _diff(after: dict[str, Any], before: dict[str, Any]) -> dict[str, int]:
-    """Calls between two snapshots, by kind."""
-
-    def routes(stats: dict[str, Any]) -> dict[str, int]:
-        return {r: sum(by.values()) for r, by in stats["routes"].items()}
-
-    a, b = routes(after), routes(before)
-    spent = {r: a[r] - b.get(r, 0) for r in a}
-    sources = sum(n for r, n in spent.items() if "/inma/ingestion-sources" in r)
-    posts = spent.get(ITEMS_ROUTE, 0)
-    operations = spent.get(OPERATION_ROUTE, 0)
-    return {
-        "total": after["dataPlane"] - before["dataPlane"],
-        "posts": posts,
-        "posts_accepted": _route_calls(after, ITEMS_ROUTE, "202")
-        - _route_calls(before, ITEMS_ROUTE, "202"),
-        "operations": operations,
-        "sources": sources,
-        "other": sum(spent.values()) - posts - operations - sources,
-        "throttled": after["throttled"] - before["throttled"],
-    }
-
-
 def _peak_per_second(samples: list[tuple[float, dict[str, Any]]], key: str) -> float:
     """Most calls in any window of ~1 s between samples."""
     best = 0.0
@@ -128,67 +86,6 @@ def _peak_per_second(samples: list[tuple[float, dict[str, Any]]], key: str) -> f
 
 def _served(stats: dict[str, Any]) -> dict[str, Any]:
     return {**stats, "served": stats["dataPlane"] - stats["throttled"]}
-
-
-@dataclass
-class Probes:
-    """What the app's own code spends: storage requests by service, lost ETag races."""
-
-    ports: dict[int, str] = field(default_factory=dict)
-    # By service ("table", "queue", "blob") and by "table <JobStore method>".
-    requests: Counter[str] = field(default_factory=Counter)
-    # Lost ETag races by the JobStore method that lost them.
-    retries: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def snapshot(self) -> tuple[Counter[str], Counter[str]]:
-        with self._lock:
-            return Counter(self.requests), Counter(self.retries)
-
-
-def _store_method(frame: Any) -> str:
-    """The outermost JobStore method on the stack (the one the pipeline called)."""
-    found = "-"
-    while frame is not None:
-        if frame.f_code.co_filename == store_module.__file__:
-            found = frame.f_code.co_name
-        frame = frame.f_back
-    return found
-
-
-@contextmanager
-def probes() -> Iterator[Probes]:
-    """Count, without changing behaviour, by wrapping azure-core's requests transport and the
-    JobStore's default back-off (looked up when a JobStore is built: before the stack starts)."""
-    found = Probes()
-    send = RequestsTransport.send
-    pause = getattr(store_module, "_jittered_pause", None)
-
-    def counting_send(self: RequestsTransport, request: Any, **kwargs: Any) -> Any:
-        service = found.ports.get(urlsplit(str(request.url)).port or 0, "other")
-        method = _store_method(sys._getframe(1)) if service == "table" else None
-        with found._lock:
-            found.requests[service] += 1
-            if method is not None:
-                found.requests[f"table {method}"] += 1
-        return send(self, request, **kwargs)
-
-    def counting_pause(attempt: int) -> None:
-        method = _store_method(sys._getframe(1))
-        with found._lock:
-            found.retries[method] += 1
-        if pause is not None:
-            pause(attempt)
-
-    RequestsTransport.send = counting_send  # type: ignore[method-assign]
-    if pause is not None:
-        store_module._jittered_pause = counting_pause  # type: ignore[attr-defined]
-    try:
-        yield found
-    finally:
-        RequestsTransport.send = send  # type: ignore[method-assign]
-        if pause is not None:
-            store_module._jittered_pause = pause  # type: ignore[attr-defined]
 
 
 def run_variant(
@@ -218,15 +115,9 @@ def run_variant(
     ):
         geocatalog = running(stack.geocatalog, "the GeoCatalog emulator")
         host = running(stack.host, "the local host")
-        pc = running(stack.planetary_computer, "the Planetary Computer emulator")
         azurite = running(stack.azurite, "Azurite")
-        probe.ports.update(
-            {azurite.table_port: "table", azurite.queue_port: "queue", azurite.blob_port: "blob"}
-        )
-        template = f"{pc.base_url}/api/stac/v1/collections/sentinel-2-l2a"
-        created = http.post("/api/collections", json={"id": COLLECTION, "templateUrl": template})
-        if created.status_code not in (200, 201):
-            raise RuntimeError(f"POST /api/collections answered {created.status_code}")
+        probe.watch(stack)
+        create_collection(http, stack, COLLECTION)
         time.sleep(1.1)  # let the setup's calls leave the budget's one-second window
         before = geocatalog.stats()
         probe_before = probe.snapshot()
@@ -242,26 +133,18 @@ def run_variant(
         if accepted.status_code != 202:
             sampler.stop()
             raise RuntimeError(f"POST /api/ingest answered {accepted.status_code}: {accepted.text}")
-        status_url = accepted.json()["statusUrl"]
-        job: dict[str, Any] = {}
-        elapsed = None
-        while time.perf_counter() - t0 < args.timeout:
-            job = http.get(status_url).json()
-            if job.get("state") in TERMINAL:
-                elapsed = time.perf_counter() - t0
-                break
-            time.sleep(0.2)
+        job, elapsed = wait_for_job(http, accepted.json()["statusUrl"], t0, args.timeout)
         sampler.stop()
         cpu = time.process_time() - cpu_before[0], cpu_seconds(azurite.process.pid) - cpu_before[1]
         after = geocatalog.stats()
         probe_after = probe.snapshot()
-        spent = _diff(after, before)
+        spent = calls_spent(after, before)
         samples = [(t, _served(s)) for t, s in sampler.samples]
         all_posted = next(
             (
                 t
                 for t, s in samples
-                if _route_calls(s, ITEMS_ROUTE, "202") - _route_calls(before, ITEMS_ROUTE, "202")
+                if route_calls(s, ITEMS_ROUTE, "202") - route_calls(before, ITEMS_ROUTE, "202")
                 >= len(items)
             ),
             None,

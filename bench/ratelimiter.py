@@ -5,7 +5,10 @@ In process and in real time: worker threads call a simulated service through the
 call, `on_success()` / `on_throttled(retry_after)` after). The service is the GeoCatalog
 emulator's budget (`local.emulator.geocatalog.budget.Budget`: a sliding one-second window, 50
 calls/s; a refused call does not count) with the emulator's Retry-After (seconds until a slot
-frees, at least 1) and a fixed call latency. Prints figures; asserts nothing.
+frees, at least 1) and a fixed call latency. The scale-out rows put several instances, each with
+its own limiter, on one budget: with the old default (40/s each) and with the deployed default
+(each instance's share of the budget, `shared.ratelimit.instance_share`). Prints figures; asserts
+nothing.
 
     python -m bench.ratelimiter [--seconds 6] [--threads 8] [--latency-ms 20]
 """
@@ -22,9 +25,11 @@ from dataclasses import dataclass, field
 
 from bench._common import print_table
 from local.emulator.geocatalog.budget import Budget
-from shared.ratelimit import AdaptiveRateLimiter
+from shared.ratelimit import AdaptiveRateLimiter, instance_share
 
 BUDGET = 50.0
+# maximumInstanceCount in infra/main.bicep, which it also sets as GEOCATALOG_MAX_INSTANCES.
+DEPLOYED_MAX_INSTANCES = 40
 
 
 class Service:
@@ -149,15 +154,22 @@ def main(argv: list[str] | None = None) -> int:
         f"AdaptiveRateLimiter against a simulated {BUDGET:g} calls/s budget (sliding 1 s window), "
         f"{threads} threads per limiter, {args.latency_ms:g} ms per call, {seconds:g} s per run"
     )
+    # Deployed defaults: each instance takes instance_share(budget, GEOCATALOG_MAX_INSTANCES), which
+    # the Bicep sets to maximumInstanceCount (40); before, every instance took 40/s.
+    deployed = instance_share(BUDGET, DEPLOYED_MAX_INSTANCES)
+    share_16 = instance_share(BUDGET, 16)
     rows = []
     for name, limits, retry_after in (
-        ("limit 40/s (the default), 1 instance", [40.0], True),
+        ("limit 40/s (1 instance's share), 1 instance", [40.0], True),
         ("limit 50/s (= budget), 1 instance", [50.0], True),
         ("limit 80/s (above budget), 1 instance", [80.0], True),
         ("limit 80/s, 429s without Retry-After", [80.0], False),
         ("limit 40/s, 2 instances (scale-out)", [40.0, 40.0], True),
         ("limit 40/s, 4 instances (scale-out)", [40.0] * 4, True),
-        ("limit 40/s, 16 instances (scale-out)", [40.0] * 16, True),
+        ("old default: 40/s each, 16 instances", [40.0] * 16, True),
+        (f"new default: {deployed:g}/s each (max 40), 16 instances", [deployed] * 16, True),
+        (f"new default: {deployed:g}/s each (max 40), 40 instances", [deployed] * 40, True),
+        (f"max instances 16: {share_16:g}/s each, 16 instances", [share_16] * 16, True),
     ):
         service = Service(BUDGET, latency, retry_after=retry_after)
         limiters = [AdaptiveRateLimiter(limit) for limit in limits]

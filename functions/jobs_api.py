@@ -1,4 +1,5 @@
-"""GET /api/jobs/{jobId}, GET .../items, POST .../retry, POST .../cancel."""
+"""GET /api/jobs, GET /api/jobs/{jobId}, GET .../items, GET .../errors, POST .../retry,
+POST .../cancel."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ import re
 import azure.functions as func
 
 from functions.http_responses import base_url, handle_api, json_response
+from shared.jobs.error_groups import group_errors
 from shared.pipeline.control import cancel_job, retry_job
+from shared.pipeline.operator_views import (
+    decode_list_cursor,
+    encode_list_cursor,
+    error_groups_json,
+    job_summary_json,
+    parse_examples,
+    parse_job_filter,
+    parse_list_limit,
+)
 from shared.pipeline.views import (
     decode_cursor,
     encode_cursor,
@@ -33,6 +44,27 @@ def _job_id(req: func.HttpRequest) -> str:
 
 def _status_url(req: func.HttpRequest, job_id: str) -> str:
     return f"{base_url(req)}/api/jobs/{job_id}"
+
+
+@bp.function_name("list_jobs")
+@bp.route(route="jobs", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
+    def call() -> func.HttpResponse:
+        where = parse_job_filter(dict(req.params))
+        limit = parse_list_limit(req.params.get("limit"))
+        after = decode_list_cursor(req.params.get("cursor"))
+        page = runtime().job_index.list_jobs(where, limit=limit, after=after)
+        return json_response(
+            {
+                "jobs": [
+                    job_summary_json(s, status_url=_status_url(req, s.job.job_id))
+                    for s in page.jobs
+                ],
+                "nextCursor": encode_list_cursor(page.after),
+            }
+        )
+
+    return handle_api(req, call)
 
 
 @bp.function_name("get_job")
@@ -66,6 +98,22 @@ def list_job_items(req: func.HttpRequest) -> func.HttpResponse:
                 "items": [item_json(item) for item in page.items],
                 "nextCursor": encode_cursor(page.continuation),
             }
+        )
+
+    return handle_api(req, call)
+
+
+@bp.function_name("get_job_errors")
+@bp.route(route="jobs/{jobId}/errors", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def get_job_errors(req: func.HttpRequest) -> func.HttpResponse:
+    def call() -> func.HttpResponse:
+        job_id = _job_id(req)
+        examples = parse_examples(req.params.get("examples"))
+        store = runtime().pipeline.store
+        if store.get_job(job_id) is None:
+            raise NotFound(f"no job {job_id}", field="jobId")
+        return json_response(
+            error_groups_json(job_id, group_errors(store, job_id, examples=examples))
         )
 
     return handle_api(req, call)

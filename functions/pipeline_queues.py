@@ -1,4 +1,4 @@
-"""Queue triggers of the pipeline: plan pages, post items, check operations.
+"""Queue triggers of the pipeline: plan pages, post batches, check operations.
 
 Each decodes its message and calls one step in shared.pipeline. A step that raises lets the host
 retry the message (visibilityTimeout, then the poison queue after maxDequeueCount); throttling is
@@ -11,9 +11,9 @@ import logging
 
 import azure.functions as func
 
-from shared.messages import ItemsMessage, MalformedMessage, PlanMessage, StatusMessage
+from shared.messages import BatchMessage, MalformedMessage, PlanMessage, StatusMessage
 from shared.pipeline.plan import plan_page
-from shared.pipeline.post import post_items
+from shared.pipeline.post import post_batch
 from shared.pipeline.status import check_status
 from shared.runtime import runtime
 
@@ -39,12 +39,12 @@ def ingest_plan(msg: func.QueueMessage) -> None:
 @bp.queue_trigger(arg_name="msg", queue_name="%INGEST_ITEMS_QUEUE%", connection=STORAGE)
 def ingest_items(msg: func.QueueMessage) -> None:
     try:
-        message = ItemsMessage.from_json(msg.get_body())
+        message = BatchMessage.from_json(msg.get_body())
     except MalformedMessage as exc:
         logger.error("dropped unreadable items message %s: %s", msg.id, exc)
         return
     # The queue message id names the claim: a redelivery of this very message may take it over.
-    post_items(message, message_id=msg.id or "", deps=runtime().pipeline)
+    post_batch(message, message_id=msg.id or "", deps=runtime().pipeline)
 
 
 @bp.function_name("ingest_status")

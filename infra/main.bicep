@@ -47,8 +47,11 @@ param geocatalogApiVersion string = '2026-04-15'
 @description('Token scope for the GeoCatalog (GEOCATALOG_SCOPE).')
 param geocatalogScope string = 'https://geocatalog.spatio.azure.com/.default'
 
-@description('Client-side budget of GeoCatalog STAC calls per second, per instance (GEOCATALOG_MAX_CALLS_PER_SECOND). The service limit is 50/s per subscription across all instances.')
-param geocatalogMaxCallsPerSecond string = '40'
+@description('The GeoCatalog\'s budget of STAC calls per second for the whole subscription (GEOCATALOG_SUBSCRIPTION_CALLS_PER_SECOND). Each instance limits itself to 0.8 x this / maximumInstanceCount.')
+param geocatalogSubscriptionCallsPerSecond string = '50'
+
+@description('An explicit client-side limit of GeoCatalog calls per second, per instance (GEOCATALOG_MAX_CALLS_PER_SECOND). Empty: derived from the subscription budget and maximumInstanceCount.')
+param geocatalogMaxCallsPerSecond string = ''
 
 @description('Timeout of one GeoCatalog request, in seconds (GEOCATALOG_TIMEOUT_SECONDS).')
 param geocatalogTimeoutSeconds string = '30'
@@ -66,7 +69,7 @@ param ingestSettings object = {}
 
 // ---- Scale ------------------------------------------------------------------------------------
 
-@description('Upper bound of Flex Consumption instances for the app.')
+@description('Upper bound of Flex Consumption instances for the app; also GEOCATALOG_MAX_INSTANCES, the number of instances the GeoCatalog budget is divided by.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -127,7 +130,9 @@ var payloadContainerName = 'ingest-payloads'
 var ingestDefaults = {
   INGEST_MAX_ITEMS: '100000'
   INGEST_INLINE_MAX_BYTES: '4194304'
-  INGEST_SOURCE_PAGE_SIZE: '100'
+  INGEST_SOURCE_PAGE_SIZE: '198'
+  INGEST_BATCH_SIZE: '99'
+  INGEST_BATCH_MAX_BYTES: '2097152'
   INGEST_STATUS_INITIAL_DELAY_SECONDS: '5'
   INGEST_STATUS_MAX_DELAY_SECONDS: '120'
   INGEST_MAX_STATUS_CHECKS: '200'
@@ -143,6 +148,9 @@ var serviceSettings = union(ingestDefaults, ingestSettings, {
   GEOCATALOG_API_VERSION: geocatalogApiVersion
   GEOCATALOG_SCOPE: geocatalogScope
   GEOCATALOG_CREDENTIAL: 'managed-identity'
+  GEOCATALOG_SUBSCRIPTION_CALLS_PER_SECOND: geocatalogSubscriptionCallsPerSecond
+  // The same value as the plan's maximumInstanceCount: every instance may call the GeoCatalog.
+  GEOCATALOG_MAX_INSTANCES: '${maximumInstanceCount}'
   GEOCATALOG_MAX_CALLS_PER_SECOND: geocatalogMaxCallsPerSecond
   GEOCATALOG_TIMEOUT_SECONDS: geocatalogTimeoutSeconds
   PLANETARY_COMPUTER_URL: planetaryComputerUrl

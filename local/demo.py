@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
 
 import httpx
+from rich.console import Console
 
+from cli.client import Api
+from cli.output import show_job
+from cli.progress import exit_code_of, watch
 from local.emulator.geocatalog import GeoCatalogConfig
 from local.stack import LocalStack, StackConfig
 from shared.geocatalog.client import GeoCatalogClient
@@ -31,7 +34,6 @@ PC_COLLECTION = "sentinel-2-l2a"
 BBOX = [8.0, 79.5, 16.0, 80.2]
 DATETIME = "2024-05-10/2024-05-20"
 MAX_ITEMS = 6
-TERMINAL = {"succeeded", "partially_succeeded", "failed", "canceled"}
 
 
 class DemoFailed(RuntimeError):
@@ -76,10 +78,18 @@ def run(stack: LocalStack, collection_id: str, timeout: float) -> None:
     say(f"   202 Accepted: job {job_id}")
     say(f"   status URL: {response.headers['Location']}")
 
-    job = follow(api, job_id, timeout)
+    say(f"   the job page: {stack.base_url}/api/ui/jobs/{job_id}")
+    say(f"   the CLI: geocatalog-ingest --url {stack.base_url} watch {job_id}")
     say()
-    summarize_job(job)
-    if job["state"] != "succeeded":
+    console = Console(highlight=False)
+    with Api(stack.base_url) as cli_api:
+        try:
+            job = watch(cli_api, job_id, console, interval=0.5, timeout=timeout)
+        except TimeoutError as error:
+            raise DemoFailed(str(error)) from None
+    say()
+    show_job(console, job)
+    if exit_code_of(job) != 0:
         raise DemoFailed(f"the job ended {job['state']}: {job['errors']}")
 
     step("2,7", "The collection the service bootstrapped from the template")
@@ -121,40 +131,6 @@ def run(stack: LocalStack, collection_id: str, timeout: float) -> None:
     say(f"   collection {collection_id} deleted")
     calls = stack.geocatalog.stats()
     say(f"\nGeoCatalog calls spent by the whole run: {calls.get('total', calls)}")
-
-
-def follow(api: httpx.Client, job_id: str, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    last = ""
-    while True:
-        job: dict[str, Any] = api.get(f"/jobs/{job_id}").json()
-        counts = job["counts"]
-        line = (
-            f"   {job['state']:<10} total {counts['total']:>2} | pending {counts['pending']}"
-            f" | submitted {counts['submitting'] + counts['submitted']}"
-            f" | succeeded {counts['succeeded']} | skipped {counts['skipped']}"
-            f" | failed {counts['failed'] + counts['invalid'] + counts['deadLettered']}"
-        )
-        if line != last:
-            say(line)
-            last = line
-        if job["state"] in TERMINAL:
-            return job
-        if time.monotonic() > deadline:
-            raise DemoFailed(f"job {job_id} did not finish in {timeout:.0f} s")
-        time.sleep(0.5)
-
-
-def summarize_job(job: dict[str, Any]) -> None:
-    say(f"Job {job['jobId']}: {job['state']}")
-    say(f"   collection {job['collection']} (mode {job['mode']})")
-    counts = {k: v for k, v in job["counts"].items() if v}
-    say(f"   counts {counts}")
-    for container in job["containers"]:
-        say(f"   ingestion source for {container['containerUrl']}: {container['ingestionSource']}")
-    say(f"   created {job['createdAt']}, completed {job['completedAt']}")
-    for error in job["errors"]:
-        say(f"   error {error['itemId']}: {error['code']} {error['message']}")
 
 
 def wait(client: GeoCatalogClient, operation_id: str, timeout: float) -> None:

@@ -54,6 +54,7 @@ class ThreadedServer:
         port: int = 0,
         log_level: str = "warning",
         access_log: bool = False,
+        keep_alive_seconds: int = 5,
     ) -> None:
         # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
         # without it every request on a kept-alive connection waits ~40 ms for delayed ACKs.
@@ -71,6 +72,9 @@ class ThreadedServer:
             http="httptools",
             loop="asyncio",
             timeout_graceful_shutdown=5,
+            # uvicorn's default 5 s; a client that reuses a connection just as the server closes
+            # it sees a ConnectionError, so servers that clients poll slowly may keep it longer.
+            timeout_keep_alive=keep_alive_seconds,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"uvicorn:{self.port}", daemon=True)

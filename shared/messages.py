@@ -2,8 +2,8 @@
 
 Item payloads live in the job store (or a blob when large), so every message stays far below the
 64 KiB queue limit whatever the item size, and a redelivered or redriven message needs nothing
-but ids. A message may name several items or operations: the per-item path sends one, and a later
-batching change can send many without changing the contract.
+but ids. The unit of work is the batch: an items message names one batch, a status message one
+batch and the operations that carry its items.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-VERSION = 1
+VERSION = 2
+# Batch keys are bounded by the job store (shared.jobs.keys.batch_key).
+_MAX_BATCH_KEY = 200
 
 
 class MalformedMessage(ValueError):
@@ -53,82 +55,59 @@ class PlanMessage:
 
 
 @dataclass(frozen=True)
-class ItemsMessage:
+class BatchMessage:
+    """Post the open items of one batch (a few dozen items: one FeatureCollection)."""
+
     job_id: str
-    item_ids: tuple[str, ...]
+    batch: str
     throttled: int = 0
-    # Force a method after the GeoCatalog told us which one applies (upsert fallbacks).
-    method: str | None = None
 
     kind = "items"
 
     def to_json(self) -> str:
-        extra: dict[str, Any] = {"itemIds": list(self.item_ids)}
-        if self.method:
-            extra["method"] = self.method
-        return _dump(self, extra)
+        return _dump(self, {"batch": self.batch})
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> ItemsMessage:
+    def from_json(cls, text: str | bytes) -> BatchMessage:
         body = _load(text, cls.kind)
-        ids = body.get("itemIds")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-            raise MalformedMessage("items message needs a non-empty itemIds list of strings")
-        method = body.get("method")
-        if method not in (None, "POST", "PUT"):
-            raise MalformedMessage("items message method must be POST or PUT")
-        return cls(
-            job_id=_job_id(body),
-            item_ids=tuple(ids),
-            throttled=_count(body, "throttled"),
-            method=method,
-        )
-
-
-@dataclass(frozen=True)
-class StatusEntry:
-    item_id: str
-    operation_id: str
+        return cls(job_id=_job_id(body), batch=_batch(body), throttled=_count(body, "throttled"))
 
 
 @dataclass(frozen=True)
 class StatusMessage:
+    """Check the GeoCatalog operations that carry items of one batch."""
+
     job_id: str
-    entries: tuple[StatusEntry, ...]
-    # How many checks found the operation still running (drives the growing delay).
+    batch: str
+    operation_ids: tuple[str, ...]
+    # How many checks found an operation still running (drives the growing delay).
     check: int = 0
     throttled: int = 0
 
     kind = "status"
 
     def to_json(self) -> str:
-        entries = [{"itemId": e.item_id, "operationId": e.operation_id} for e in self.entries]
-        return _dump(self, {"entries": entries, "check": self.check})
+        return _dump(
+            self,
+            {"batch": self.batch, "operationIds": list(self.operation_ids), "check": self.check},
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> StatusMessage:
         body = _load(text, cls.kind)
-        raw = body.get("entries")
-        if not isinstance(raw, list) or not raw:
-            raise MalformedMessage("status message needs a non-empty entries list")
-        entries = []
-        for entry in raw:
-            if not (
-                isinstance(entry, dict)
-                and isinstance(entry.get("itemId"), str)
-                and isinstance(entry.get("operationId"), str)
-            ):
-                raise MalformedMessage("status entries need itemId and operationId strings")
-            entries.append(StatusEntry(entry["itemId"], entry["operationId"]))
+        ids = body.get("operationIds")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+            raise MalformedMessage("status message needs a non-empty operationIds list of strings")
         return cls(
             job_id=_job_id(body),
-            entries=tuple(entries),
+            batch=_batch(body),
+            operation_ids=tuple(ids),
             check=_count(body, "check"),
             throttled=_count(body, "throttled"),
         )
 
 
-Message = PlanMessage | ItemsMessage | StatusMessage
+Message = PlanMessage | BatchMessage | StatusMessage
 
 
 def peek_job_id(text: str | bytes) -> str | None:
@@ -168,6 +147,13 @@ def _job_id(body: dict[str, Any]) -> str:
     if not isinstance(job, str) or not job:
         raise MalformedMessage("message has no jobId")
     return job
+
+
+def _batch(body: dict[str, Any]) -> str:
+    batch = body.get("batch")
+    if not isinstance(batch, str) or not batch or len(batch) > _MAX_BATCH_KEY:
+        raise MalformedMessage("message has no valid batch key")
+    return batch
 
 
 def _count(body: dict[str, Any], name: str) -> int:

@@ -22,6 +22,7 @@ from shared.geocatalog.models import COLLECTION_ID_RULE
 from shared.ingest_request import DEFAULT_DROP_ASSETS, MAX_URL_LENGTH, IngestMode
 from shared.ingestion_sources import SourceStatus
 from shared.jobs.states import ItemState, JobState
+from shared.openapi_operator import add_operator_api
 from shared.pipeline.views import ITEMS_LIMIT_DEFAULT, ITEMS_LIMIT_MAX
 from shared.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 from shared.settings import PipelineSettings
@@ -1008,7 +1009,7 @@ def _paths() -> dict[str, Any]:
 def openapi_document(limits: PipelineSettings | None = None) -> dict[str, Any]:
     """The document for a service with these limits (the configured item ceiling and size cap)."""
     limits = limits or PipelineSettings()
-    return copy.deepcopy(
+    document = copy.deepcopy(
         {
             "openapi": "3.1.0",
             "info": {
@@ -1035,6 +1036,7 @@ def openapi_document(limits: PipelineSettings | None = None) -> dict[str, Any]:
             "components": _components(limits),
         }
     )
+    return add_operator_api(document)
 
 
 __all__ = ["API_VERSION", "COLLECTION_ID_PATTERN", "JOB_ID_PATTERN", "openapi_document"]

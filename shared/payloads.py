@@ -1,4 +1,4 @@
-"""Item and request payloads too large for a Table property, kept in a blob container."""
+"""Request bodies and batches of items, kept in a blob container (the job table keeps states)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import hashlib
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import ContainerClient
-
-# A Table string property holds at most 64 KiB of UTF-16, i.e. 32,768 characters.
-MAX_INLINE_CHARS = 30_000
 
 
 def request_ref(job_id: str) -> str:
@@ -24,10 +21,13 @@ class PayloadStore:
         with contextlib.suppress(ResourceExistsError):
             self._container.create_container()
 
-    def put_item(self, job_id: str, item_id: str, text: str) -> str:
-        # Item ids may hold characters that are awkward in blob names; a digest is stable.
-        digest = hashlib.sha256(item_id.encode()).hexdigest()[:32]
-        name = f"jobs/{job_id}/items/{digest}.json"
+    def put_batch(self, job_id: str, batch: str, text: str) -> str:
+        """A batch's items (a JSON text per line, in batch order), named by their content: a
+        redelivered
+        unit of work that reads other items (a live search) writes another blob, and the batch
+        keeps pointing at the one its rows were registered with."""
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        name = f"jobs/{job_id}/batches/{batch}-{digest}.ndjson"
         self._put(name, text)
         return name
 
@@ -39,8 +39,11 @@ class PayloadStore:
         return name
 
     def get(self, ref: str) -> str:
+        return self.get_bytes(ref).decode("utf-8")
+
+    def get_bytes(self, ref: str) -> bytes:
         data: bytes = self._container.download_blob(ref).readall()
-        return data.decode("utf-8")
+        return data
 
     def delete_job(self, job_id: str) -> None:
         for blob in self._container.list_blobs(name_starts_with=f"jobs/{job_id}/"):

@@ -8,7 +8,7 @@ import math
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient
 
-from shared.messages import ItemsMessage, Message, PlanMessage, StatusMessage
+from shared.messages import Message
 from shared.settings import QueueNames, StorageSettings
 from shared.storage import queue_client
 
@@ -46,15 +46,6 @@ class IngestQueues:
         self._clients[message.kind].send_message(
             message.to_json(), visibility_timeout=delay or None
         )
-
-    def send_plan(self, message: PlanMessage, *, delay_seconds: float = 0.0) -> None:
-        self.send(message, delay_seconds=delay_seconds)
-
-    def send_items(self, message: ItemsMessage, *, delay_seconds: float = 0.0) -> None:
-        self.send(message, delay_seconds=delay_seconds)
-
-    def send_status(self, message: StatusMessage, *, delay_seconds: float = 0.0) -> None:
-        self.send(message, delay_seconds=delay_seconds)
 
     def approximate_depths(self) -> dict[str, int]:
         """Messages waiting per queue (including poison queues), for health and benchmarks."""

@@ -5,6 +5,9 @@ limiter lives per worker process (in `Runtime`) and is shared by every function 
 each call `acquire()`s first, then reports back (`on_throttled` / `on_success`). The rate drops
 multiplicatively on a 429 and climbs back additively on successes (AIMD), and a `Retry-After`
 pauses every caller of the instance, not only the one that was told.
+
+The budget is the subscription's, the limiter the instance's: `instance_share` divides the budget
+among the most instances that may call at once, so a full scale-out stays inside it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,22 @@ from collections.abc import Callable
 
 _EPSILON = 1e-9
 _MIN_WAIT = 1e-4
+# A bucket holds a quarter second of calls, so a limit L can put 1.25 L calls into one second:
+# L = 0.8 x budget is the most that never exceeds the budget (measured in bench.ratelimiter).
+# A share of a few calls/s holds one call, so instances starting in step can overshoot once;
+# the 429s that follow halve their rates.
+BUDGET_SHARE = 0.8
+# The adaptive rate's floor: 1 call/s, but at most a tenth of the limit, so that an instance whose
+# share is a call or two per second can still slow down on 429.
+_DEFAULT_MIN_RATE = 1.0
+_MIN_RATE_FRACTION = 0.1
+
+
+def instance_share(subscription_calls_per_second: float, max_instances: int) -> float:
+    """One instance's limit when `max_instances` instances share the subscription's budget."""
+    if subscription_calls_per_second <= 0 or max_instances < 1:
+        raise ValueError("the budget must be positive and the instances at least 1")
+    return BUDGET_SHARE * subscription_calls_per_second / max_instances
 
 
 class AdaptiveRateLimiter:
@@ -22,7 +41,7 @@ class AdaptiveRateLimiter:
         self,
         rate_per_second: float,
         *,
-        min_rate: float = 1.0,
+        min_rate: float | None = None,
         burst: float | None = None,
         decrease_factor: float = 0.5,
         increase_step: float | None = None,
@@ -35,6 +54,8 @@ class AdaptiveRateLimiter:
         if not 0 < decrease_factor < 1:
             raise ValueError("decrease_factor must be between 0 and 1")
         self.max_rate = float(rate_per_second)
+        if min_rate is None:
+            min_rate = min(_DEFAULT_MIN_RATE, self.max_rate * _MIN_RATE_FRACTION)
         self.min_rate = min(float(min_rate), self.max_rate)
         # A full bucket plus one second of refill must stay near the per-second budget, so the
         # bucket holds a quarter of a second's worth, not a whole second.
@@ -119,4 +140,4 @@ class AdaptiveRateLimiter:
             self._rate = min(self.max_rate, self._rate + self._increase)
 
 
-__all__ = ["AdaptiveRateLimiter"]
+__all__ = ["BUDGET_SHARE", "AdaptiveRateLimiter", "instance_share"]

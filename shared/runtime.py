@@ -22,6 +22,7 @@ from shared.ingestion_sources import (
     IngestionSourceManager,
     PlanetaryComputerSasProvider,
 )
+from shared.jobs.listing import JobIndex
 from shared.jobs.store import JobStore
 from shared.payloads import PayloadStore
 from shared.pipeline.deps import PipelineDeps
@@ -45,7 +46,7 @@ class Runtime:
     def geocatalog(self) -> GeoCatalogClient:
         """The GeoCatalog client; its rate limiter is shared by every function of this instance."""
         geocatalog = self.settings.geocatalog
-        limiter = AdaptiveRateLimiter(geocatalog.max_calls_per_second)
+        limiter = AdaptiveRateLimiter(geocatalog.calls_per_second_per_instance)
         return GeoCatalogClient(geocatalog, limiter=limiter)
 
     @cached_property
@@ -130,6 +131,13 @@ class Runtime:
             http=self.source_session,
             ensure_collection=self.ensure_collection,
         )
+
+    @cached_property
+    def job_index(self) -> JobIndex:
+        """Every job, newest first (GET /api/jobs); the job table exists afterwards."""
+        pipeline = self.pipeline
+        table = table_client(self.settings.storage, self.settings.jobs_table)
+        return JobIndex(table, pipeline.store)
 
     def ensure_collection(self, collection_id: str, template_url: str) -> None:
         """createCollection: bootstrap the target from its template when it does not exist yet

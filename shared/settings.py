@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from shared.ratelimit import instance_share
+
 DEFAULT_API_VERSION = "2026-04-15"
 GEOCATALOG_SCOPE = "https://geocatalog.spatio.azure.com/.default"
 PLANETARY_COMPUTER_URL = "https://planetarycomputer.microsoft.com"
@@ -50,9 +52,19 @@ class GeoCatalogSettings:
     credential: CredentialMode = CredentialMode.DEFAULT
     managed_identity_client_id: str | None = None
     timeout_seconds: float = 30.0
-    # Client-side budget of STAC API calls per second for one instance; the service limit is 50/s
-    # per subscription, so stay below it by default.
-    max_calls_per_second: float = 40.0
+    # The GeoCatalog's budget is per subscription (50 calls/s) while each instance has its own
+    # limiter, so an instance's share is the budget over the most instances that may run at once.
+    subscription_calls_per_second: float = 50.0
+    max_instances: int = 1
+    # An explicit per-instance limit instead of the derived share.
+    max_calls_per_second: float | None = None
+
+    @property
+    def calls_per_second_per_instance(self) -> float:
+        """What one instance's limiter allows: the explicit limit, else its share of the budget."""
+        if self.max_calls_per_second is not None:
+            return self.max_calls_per_second
+        return instance_share(self.subscription_calls_per_second, self.max_instances)
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,13 @@ class QueueNames:
 class PipelineSettings:
     max_items_ceiling: int = 100_000
     inline_payload_max_bytes: int = 4 * 1024 * 1024
-    source_page_size: int = 100
+    # Two full batches per plan message: fewer, fuller messages (the STAC API serves up to 1,000).
+    source_page_size: int = 198
+    # Items per batch: one Table transaction holds a batch's row and its items (100 operations),
+    # and the GeoCatalog takes about a hundred items per FeatureCollection.
+    batch_size: int = 99
+    # A batch also closes at this many bytes of item JSON: a Table transaction takes 4 MiB.
+    batch_max_bytes: int = 2 * 1024 * 1024
     status_initial_delay_seconds: float = 5.0
     status_max_delay_seconds: float = 120.0
     max_status_checks: int = 200
@@ -146,8 +164,12 @@ class Settings:
             ),
             managed_identity_client_id=reader.optional("AZURE_CLIENT_ID"),
             timeout_seconds=reader.number("GEOCATALOG_TIMEOUT_SECONDS", 30.0, minimum=1.0),
-            max_calls_per_second=reader.number(
-                "GEOCATALOG_MAX_CALLS_PER_SECOND", 40.0, minimum=0.1
+            subscription_calls_per_second=reader.number(
+                "GEOCATALOG_SUBSCRIPTION_CALLS_PER_SECOND", 50.0, minimum=1.0
+            ),
+            max_instances=reader.integer("GEOCATALOG_MAX_INSTANCES", 1, minimum=1),
+            max_calls_per_second=reader.optional_number(
+                "GEOCATALOG_MAX_CALLS_PER_SECOND", minimum=0.01
             ),
         )
         defaults = PipelineSettings()
@@ -160,6 +182,15 @@ class Settings:
             ),
             source_page_size=reader.integer(
                 "INGEST_SOURCE_PAGE_SIZE", defaults.source_page_size, minimum=1
+            ),
+            batch_size=reader.integer(
+                "INGEST_BATCH_SIZE", defaults.batch_size, minimum=1, maximum=99
+            ),
+            batch_max_bytes=reader.integer(
+                "INGEST_BATCH_MAX_BYTES",
+                defaults.batch_max_bytes,
+                minimum=64 * 1024,
+                maximum=3 * 1024 * 1024,
             ),
             status_initial_delay_seconds=reader.number(
                 "INGEST_STATUS_INITIAL_DELAY_SECONDS", defaults.status_initial_delay_seconds
@@ -227,9 +258,13 @@ class _Reader:
         return value.rstrip("/")
 
     def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        value = self.optional_number(name, minimum=minimum)
+        return default if value is None else value
+
+    def optional_number(self, name: str, *, minimum: float = 0.0) -> float | None:
         raw = self.optional(name)
         if raw is None:
-            return default
+            return None
         try:
             value = float(raw)
         except ValueError:
@@ -238,7 +273,9 @@ class _Reader:
             raise SettingsError(name, f"must be at least {minimum:g}")
         return value
 
-    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
+    def integer(
+        self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
         raw = self.optional(name)
         if raw is None:
             return default
@@ -248,6 +285,8 @@ class _Reader:
             raise SettingsError(name, "must be a whole number") from None
         if value < minimum:
             raise SettingsError(name, f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise SettingsError(name, f"must be at most {maximum}")
         return value
 
     def flag(self, name: str, *, default: bool) -> bool:

@@ -6,9 +6,10 @@ behaviour where it matters (one source per container, 202 + operation per item p
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,11 +98,15 @@ class FakeSasProvider:
 
 @dataclass
 class FakeItemCatalog:
-    """Item posts and operations. Scripts say, per item id, what successive calls do.
+    """Item posts, searches by id and operations. Scripts say, per item id, what successive
+    posts that carry the item do (a batch post takes one step of each of its items' scripts,
+    and the first that is not "ok" decides the whole post).
 
     post_script[item]: list of "ok" | "throttle" | "throttle:<seconds>" | "transient" | "invalid"
-    outcome_script[item]: list of (status, error_code) for successive operations of that item;
-    operations report Running for `running_checks` reads before their outcome.
+    outcome_script[item]: list of (status, error_code) for successive operations carrying that
+    item; operations report Running for `running_checks` reads before their outcome. A batch
+    operation fails as the GeoCatalog emulator's does: one item's code for one item, the shared
+    code when all failed alike, else ErrorsInBatchOperation; its good items are kept.
     """
 
     collections: set[str] = field(default_factory=set)
@@ -109,7 +114,10 @@ class FakeItemCatalog:
     outcome_script: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
     running_checks: int = 1
     existing_items: set[str] = field(default_factory=set)
+    # Every item a post carried, as (method, item id); and every post, as (method, item ids).
     posts: list[tuple[str, str]] = field(default_factory=list)
+    requests: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    searches: list[tuple[str, ...]] = field(default_factory=list)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     canceled: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -120,17 +128,28 @@ class FakeItemCatalog:
         return {"id": collection_id}
 
     def create_items(
-        self, collection_id: str, item_or_feature_collection: Mapping[str, Any]
+        self, collection_id: str, item_or_feature_collection: Mapping[str, Any] | bytes
     ) -> Operation:
-        return self._post("POST", collection_id, dict(item_or_feature_collection))
+        return self._post("POST", collection_id, _parsed(item_or_feature_collection))
 
-    def replace_item(self, collection_id: str, item_id: str, item: Mapping[str, Any]) -> Operation:
-        return self._post("PUT", collection_id, dict(item))
+    def replace_item(
+        self, collection_id: str, item_id: str, item: Mapping[str, Any] | bytes
+    ) -> Operation:
+        return self._post("PUT", collection_id, _parsed(item))
 
     def get_item(self, collection_id: str, item_id: str, *, sign: bool = False) -> dict[str, Any]:
         if item_id not in self.existing_items:
             raise NotFoundError("no such item", status=404)
         return {"id": item_id}
+
+    def iter_search(
+        self, body: Mapping[str, Any], *, sign: bool = False, max_pages: int = 10
+    ) -> Iterator[dict[str, Any]]:
+        ids = tuple(body.get("ids") or ())
+        with self._lock:
+            self.searches.append(ids)
+            found = [{"type": "Feature", "id": i} for i in ids if i in self.existing_items]
+        yield {"type": "FeatureCollection", "features": found}
 
     def get_operation(self, operation_id: str) -> Operation:
         with self._lock:
@@ -138,17 +157,20 @@ class FakeItemCatalog:
             if op is None:
                 raise NotFoundError("no such operation", status=404)
             op["reads"] += 1
-            if op["reads"] <= self.running_checks:
-                return Operation(operation_id, OperationStatus.RUNNING)
-            status, code = op["outcome"]
-            if status == "Succeeded":
-                self.existing_items.add(op["item"])
-            return Operation(
-                operation_id,
-                OperationStatus.parse(status),
-                error_code=code,
-                error_message=f"{code} for {op['item']}" if code else None,
-            )
+            return self._state(operation_id, op)
+
+    def iter_operations(
+        self,
+        *,
+        collection_id: str | None = None,
+        status: OperationStatus | str | None = None,
+        top: int | None = None,
+    ) -> Iterator[Operation]:
+        with self._lock:
+            listed = [self._state(op_id, op) for op_id, op in reversed(self.operations.items())]
+        for operation in listed:
+            if status is None or operation.status == OperationStatus.parse(str(status)):
+                yield operation
 
     def cancel_operation(self, operation_id: str) -> None:
         self.canceled.append(operation_id)
@@ -156,14 +178,45 @@ class FakeItemCatalog:
             if operation_id in self.operations:
                 # Like the service: a canceled operation reports Canceled on its next read.
                 op = self.operations[operation_id]
-                op["outcome"] = ("Canceled", "CanceledOperation")
+                op["canceled"] = True
                 op["reads"] = max(op["reads"], self.running_checks)
 
-    def _post(self, method: str, collection_id: str, item: dict[str, Any]) -> Operation:
-        item_id = item["id"]
+    def _state(self, operation_id: str, op: dict[str, Any]) -> Operation:
+        if op["reads"] <= self.running_checks:
+            return Operation(operation_id, OperationStatus.RUNNING)
+        if op.get("canceled"):
+            return Operation(operation_id, OperationStatus.CANCELED, error_code="CanceledOperation")
+        outcomes: dict[str, tuple[str, str | None]] = op["outcomes"]
+        if not op["applied"]:
+            op["applied"] = True
+            for item_id, (status, _) in outcomes.items():
+                if status == "Succeeded":
+                    self.existing_items.add(item_id)
+        failed = {i: code for i, (status, code) in outcomes.items() if status != "Succeeded"}
+        if not failed:
+            return Operation(operation_id, OperationStatus.SUCCEEDED)
+        codes = set(failed.values())
+        if len(outcomes) == 1 or (len(failed) == len(outcomes) and len(codes) == 1):
+            code = next(iter(codes))
+        else:
+            code = "ErrorsInBatchOperation"
+        detail = "; ".join(f"{i}: {c}" for i, c in failed.items())
+        return Operation(
+            operation_id,
+            OperationStatus.FAILED,
+            error_code=code,
+            error_message=f"{code} for {detail}",
+        )
+
+    def _post(self, method: str, collection_id: str, body: dict[str, Any]) -> Operation:
+        features = body["features"] if body.get("type") == "FeatureCollection" else [body]
+        ids = [f["id"] for f in features]
         with self._lock:
-            script = self.post_script.get(item_id, [])
-            action = script.pop(0) if script else "ok"
+            actions = []
+            for item_id in ids:
+                script = self.post_script.get(item_id, [])
+                actions.append(script.pop(0) if script else "ok")
+        action = next((a for a in actions if a != "ok"), "ok")
         if action.startswith("throttle"):
             seconds = float(action.split(":", 1)[1]) if ":" in action else None
             raise ThrottledError("slow down", status=429, retry_after=seconds)
@@ -172,14 +225,27 @@ class FakeItemCatalog:
         if action == "invalid":
             raise InvalidRequestError("bad item", status=400, code="InvalidInputData")
         with self._lock:
-            self.posts.append((method, item_id))
-            outcomes = self.outcome_script.get(item_id, [])
-            outcome = outcomes.pop(0) if outcomes else ("Succeeded", None)
-            if method == "POST" and item_id in self.existing_items and outcome[0] == "Succeeded":
-                outcome = ("Failed", "ItemAlreadyExistsInCollection")
+            self.requests.append((method, tuple(ids)))
+            self.posts += [(method, item_id) for item_id in ids]
+            outcomes: dict[str, tuple[str, str | None]] = {}
+            for item_id in ids:
+                script_out = self.outcome_script.get(item_id, [])
+                outcome = script_out.pop(0) if script_out else ("Succeeded", None)
+                if (
+                    method == "POST"
+                    and item_id in self.existing_items
+                    and outcome[0] == "Succeeded"
+                ):
+                    outcome = ("Failed", "ItemAlreadyExistsInCollection")
+                outcomes[item_id] = outcome
             op_id = uuid.uuid4().hex
-            self.operations[op_id] = {"item": item_id, "outcome": outcome, "reads": 0}
+            self.operations[op_id] = {"outcomes": outcomes, "reads": 0, "applied": False}
         return Operation(op_id, OperationStatus.PENDING, collection_id=collection_id)
+
+
+def _parsed(body: Mapping[str, Any] | bytes) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(body) if isinstance(body, bytes) else dict(body)
+    return parsed
 
 
 @dataclass

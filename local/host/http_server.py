@@ -20,6 +20,7 @@ from local.host.app_loader import HttpTriggerSpec, TriggerKind
 from local.host.auth import Keys, presented_key
 from local.host.bindings import ResolvedFunction
 from local.host.invocation import InvocationResult
+from local.host.landing import landing_page
 from local.host.routes import RouteTable
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,12 @@ class HostHttpApp:
         runtime = self._runtime
         key = presented_key(request.query_params, request.headers)
         if path in ("", "/"):
-            return Response("Your local Functions host is running.\n", media_type="text/plain")
+            return landing_page(
+                request,
+                runtime.route_prefix,
+                lambda name: runtime.function(name) is not None,
+                strict=runtime.keys.strict,
+            )
         if path == "/admin/host/status":
             if not runtime.keys.allows_admin(key):
                 return Response(status_code=401)

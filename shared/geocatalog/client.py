@@ -51,6 +51,10 @@ MAX_PAGES = 1000
 POOL_SIZE = 32
 
 
+def _body(body: Mapping[str, Any] | bytes) -> dict[str, Any]:
+    return {"raw_json": body} if isinstance(body, bytes) else {"json_body": body}
+
+
 def _segment(value: str) -> str:
     return quote(value, safe="")
 
@@ -116,6 +120,7 @@ class GeoCatalogClient:
         *,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
+        raw_json: bytes | None = None,
         data: Mapping[str, str] | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         accept: str = "application/json",
@@ -132,6 +137,8 @@ class GeoCatalogClient:
             "Accept": accept,
             "x-ms-client-request-id": request_id,
         }
+        if raw_json is not None:
+            headers["Content-Type"] = "application/json"
         extra: dict[str, Any] = {
             "http_method": method,
             "http_path": log_path,
@@ -147,7 +154,7 @@ class GeoCatalogClient:
                 url,
                 params=query,
                 json=json_body,
-                data=data,
+                data=raw_json if raw_json is not None else data,
                 files=files,
                 headers=headers,
                 timeout=timeout or self.settings.timeout_seconds,
@@ -478,19 +485,24 @@ class GeoCatalogClient:
     # -- items and search --------------------------------------------------------------------------
 
     def create_items(
-        self, collection_id: str, item_or_feature_collection: Mapping[str, Any]
+        self, collection_id: str, item_or_feature_collection: Mapping[str, Any] | bytes
     ) -> Operation:
+        """POST an Item or a FeatureCollection; given as bytes (JSON text), it is sent as it is
+        (a batch of a hundred items need not be parsed and serialised again)."""
         path = f"/stac/collections/{_segment(collection_id)}/items"
         ids = {"collection_id": collection_id}
-        if item_or_feature_collection.get("type") == "Feature":
-            ids["item_id"] = str(item_or_feature_collection.get("id", ""))
-        response = self._request("POST", path, json_body=item_or_feature_collection, ids=ids)
+        body = item_or_feature_collection
+        if not isinstance(body, bytes) and body.get("type") == "Feature":
+            ids["item_id"] = str(body.get("id", ""))
+        response = self._request("POST", path, ids=ids, **_body(body))
         return self._operation(response, f"POST {path}")
 
-    def replace_item(self, collection_id: str, item_id: str, item: Mapping[str, Any]) -> Operation:
+    def replace_item(
+        self, collection_id: str, item_id: str, item: Mapping[str, Any] | bytes
+    ) -> Operation:
         path = f"/stac/collections/{_segment(collection_id)}/items/{_segment(item_id)}"
         response = self._request(
-            "PUT", path, json_body=item, ids={"collection_id": collection_id, "item_id": item_id}
+            "PUT", path, ids={"collection_id": collection_id, "item_id": item_id}, **_body(item)
         )
         return self._operation(response, f"PUT {path}")
 

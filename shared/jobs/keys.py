@@ -1,21 +1,30 @@
-"""Row keys of the job table. One partition per job; key prefixes group the row kinds.
+"""Keys of the job table.
 
-Prefixes sort as count| < error| < item| < job < page|, so each kind is a cheap key-range scan.
+A job's own partition (its id) holds the job row and the plan-page markers. Its items live in
+one partition per BATCH (`<job id>.<batch key>`): the batch row (counts per state, the claim,
+the status-check count) and one row per item, keyed by its place in the batch. A batch is the
+pipeline's unit of work, and one partition per batch makes every change of a batch one
+entity-group transaction, keeps partitions small (Azure serves ~2,000 entities/s per partition;
+Azurite scans a partition on every request) and lists a job's items in source order.
 """
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 
 JOB_ROW = "job"
-COUNT_PREFIX = "count|"
-ERROR_PREFIX = "error|"
-ITEM_PREFIX = "item|"
 PAGE_PREFIX = "page|"
+BATCH_ROW = "batch"
+ITEM_PREFIX = "item|"
 # Jobs that have not settled yet, for the maintenance timer: one row per job in its own partition.
 ACTIVE_PARTITION = "~active"
+# '.' separates a job id from its batch keys; '/' is the next character, so the key range
+# [job., job/) holds exactly the job's batch partitions.
+_SEP = "."
+# Azure Table keys take at most 1 KiB; a batch key derived from a long unit is hashed instead.
+_MAX_UNIT = 120
 
-_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
 def escape(value: str) -> str:
@@ -23,33 +32,29 @@ def escape(value: str) -> str:
     return "".join(c if c in _SAFE else "".join(f"%{b:02X}" for b in c.encode()) for c in value)
 
 
-def unescape(value: str) -> str:
-    out = bytearray()
-    i = 0
-    while i < len(value):
-        if value[i] == "%" and _is_hex(value[i + 1 : i + 3]):
-            out.append(int(value[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            out.extend(value[i].encode())
-            i += 1
-    return out.decode()
+def batch_key(unit: str, index: int) -> str:
+    """The key of the `index`th batch of a unit of work (a plan page, an event)."""
+    safe = escape(unit)
+    if len(safe) > _MAX_UNIT:
+        safe = "h" + hashlib.sha256(unit.encode()).hexdigest()
+    return f"{safe}-{index:03d}"
 
 
-def _is_hex(pair: str) -> bool:
-    return len(pair) == 2 and all(c in "0123456789ABCDEFabcdef" for c in pair)
+def batch_partition(job_id: str, batch: str) -> str:
+    return f"{job_id}{_SEP}{batch}"
 
 
-def item_key(item_id: str) -> str:
-    return ITEM_PREFIX + escape(item_id)
+def batch_of(partition: str) -> str:
+    return partition.split(_SEP, 1)[1]
 
 
-def error_key(item_id: str) -> str:
-    return ERROR_PREFIX + escape(item_id)
+def batch_range(job_id: str) -> tuple[str, str]:
+    """Partition-key bounds [lo, hi) of every batch partition of the job."""
+    return job_id + _SEP, job_id + chr(ord(_SEP) + 1)
 
 
-def count_key(shard: int) -> str:
-    return f"{COUNT_PREFIX}{shard:02d}"
+def item_key(index: int) -> str:
+    return f"{ITEM_PREFIX}{index:03d}"
 
 
 def page_key(page: int) -> str:
@@ -59,7 +64,3 @@ def page_key(page: int) -> str:
 def range_end(prefix: str) -> str:
     """The first key after every key that starts with `prefix` ('|' + 1 == '}')."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def shard_of(item_id: str, shards: int) -> int:
-    return zlib.crc32(item_id.encode()) % shards

@@ -37,8 +37,6 @@ class JobRecord:
     containers: dict[str, str] = field(default_factory=dict)
     # The body of a dead-lettered plan message, kept so that retry can redrive it.
     dead_plan_message: str | None = None
-    # Counter shards of this job, fixed when it is created (the store's default may change).
-    shards: int = 16
 
 
 @dataclass(frozen=True)
@@ -46,16 +44,20 @@ class ItemRecord:
     job_id: str
     item_id: str
     state: ItemState
+    # Where the item lives: its batch and its place in it (source order).
+    batch: str = ""
+    index: int = 0
+    # Operations created for this item (a batch post counts for each of its items).
     attempts: int = 0
-    checks: int = 0
+    # A post carrying the item may have reached the GeoCatalog (also one whose answer was lost).
+    posted: bool = False
     operation_id: str | None = None
     error: ItemError | None = None
-    # The prepared item JSON when small enough for a Table property, else a blob reference.
-    payload: str | None = None
-    payload_ref: str | None = None
     containers: tuple[str, ...] = ()
-    claim: str | None = None
-    claimed_at: datetime | None = None
+    # Posted on its own (not in its batch's FeatureCollection): to learn its own error code.
+    single: bool = False
+    # The method the GeoCatalog told us applies (upsert fallbacks), else None: decided by mode.
+    method: str | None = None
     # Set once a credential failure made the service renew the container's SAS and re-post.
     renewed: bool = False
     created_at: datetime | None = None
@@ -63,15 +65,43 @@ class ItemRecord:
 
 
 @dataclass(frozen=True)
+class BatchRecord:
+    """A batch as read in one query: its row and all its items, in source order."""
+
+    job_id: str
+    key: str
+    items: tuple[ItemRecord, ...]
+    counts: dict[ItemState, int]
+    # The blob holding the batch's items (a JSON array in batch order; null for items not to
+    # post), if any item of it is to be posted.
+    payload_ref: str | None = None
+    # The queue message that is posting the batch right now, and since when.
+    claim: str | None = None
+    claimed_at: datetime | None = None
+    # Items per FeatureCollection post; 0: the whole batch. Halved when the GeoCatalog
+    # refuses a post for its size.
+    chunk_size: int = 0
+    # Status checks that found an operation of the batch still running.
+    checks: int = 0
+    updated_at: datetime | None = None
+    etag: str = ""
+
+    def in_state(self, *states: ItemState) -> list[ItemRecord]:
+        return [item for item in self.items if item.state in states]
+
+
+@dataclass(frozen=True)
 class NewItem:
-    """An item the planner registers: pending with a payload, or invalid with the reason."""
+    """An item the planner registers: pending with its prepared JSON, or another state (invalid,
+    skipped) with the reason."""
 
     item_id: str
     state: ItemState
     payload: str | None = None
-    payload_ref: str | None = None
     containers: tuple[str, ...] = ()
     error: ItemError | None = None
+    # Bytes of the item's JSON (also when it lives in a blob): batches are bounded by bytes.
+    size: int = 0
 
 
 @dataclass(frozen=True)

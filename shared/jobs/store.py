@@ -1,9 +1,10 @@
-"""Job state in Azure Table storage: a job row, one row per item, counter shards, error rows.
+"""Job state in Azure Table storage: a job row, and per batch one partition of item rows.
 
-Counts stay exact under concurrent and repeated delivery because every change of an item's state
-writes the item row and its counter shard in ONE entity-group transaction, both guarded by ETags:
-either both land or neither does, and a stale read is retried. An item always maps to the same
-shard, so concurrent workers rarely contend; the job's counts are the sum of its shards.
+Counts stay exact under concurrent and repeated delivery because every change of a batch (any
+number of its items changing state, and the batch row that counts them per state) is ONE
+entity-group transaction guarded by the batch row's ETag: either all of it lands or none, and a
+writer that read a stale batch re-reads and decides again. A job's counts are the sum of its
+batch rows, read with one key-range query.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,8 +27,8 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
-from shared.jobs import keys
-from shared.jobs.records import ItemError, ItemRecord, JobRecord, JobView, NewItem
+from shared.jobs import keys, listing
+from shared.jobs.records import BatchRecord, ItemError, ItemRecord, JobRecord, JobView, NewItem
 from shared.jobs.states import (
     ERROR_STATES,
     OPEN_STATES,
@@ -39,14 +40,20 @@ from shared.jobs.states import (
 
 logger = logging.getLogger(__name__)
 
-# More shards, fewer lost ETag races between concurrent workers (measured in bench/): a job's
-# view still reads them all with one key-range query. Each job records its own count.
-DEFAULT_SHARDS = 64
-# An entity-group transaction takes at most 100 operations.
-_MAX_BATCH_OPS = 100
+# An entity-group transaction takes at most 100 operations: a batch's row and its items.
+MAX_BATCH_ITEMS = 99
 _MAX_CONFLICT_RETRIES = 60
 _ERROR_MESSAGE_LIMIT = 2000
 _STATE_PROPS = {state: f"N_{state.value}" for state in ItemState}
+_BATCH_SELECT = [
+    "PartitionKey",
+    "RowKey",
+    "Claim",
+    "ClaimedAt",
+    "Checks",
+    "UpdatedAt",
+    *_STATE_PROPS.values(),
+]
 
 
 class JobExists(Exception):
@@ -59,7 +66,7 @@ class ConcurrencyExhausted(RuntimeError):
 
 @dataclass(frozen=True)
 class ItemUpdate:
-    """What a transition changes besides the state; None leaves a field as it is."""
+    """What a change of an item sets besides its state; None/False leaves a field as it is."""
 
     operation_id: str | None = None
     clear_operation: bool = False
@@ -68,33 +75,66 @@ class ItemUpdate:
     add_attempt: bool = False
     undo_attempt: bool = False
     reset_attempts: bool = False
-    checks: int | None = None
-    claim: str | None = None
-    clear_claim: bool = False
+    single: bool | None = None
+    posted: bool | None = None
+    method: str | None = None
+    clear_method: bool = False
     renewed: bool | None = None
 
 
 @dataclass(frozen=True)
-class TransitionResult:
-    applied: bool
-    item: ItemRecord | None
-    # The change left the item's counter shard with nothing in flight: the job may have
-    # settled, so the caller should settle() it. The last item to settle always sees this.
-    shard_drained: bool = False
+class BatchChange:
+    """What one transaction does to a batch: items (by index) to a state, and the batch row."""
+
+    items: Mapping[int, tuple[ItemState, ItemUpdate]] = field(default_factory=dict)
+    claim: str | None = None
+    clear_claim: bool = False
+    chunk_size: int | None = None
+    checks: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.items
+            or self.claim is not None
+            or self.clear_claim
+            or self.chunk_size is not None
+            or self.checks is not None
+        )
 
 
 @dataclass(frozen=True)
-class RegisterResult:
-    registered: int
-    # Items of this batch that are pending now (newly registered, or registered by an earlier
-    # delivery of the same plan message and never posted): the planner enqueues these.
-    pending_ids: tuple[str, ...]
+class ChangeResult:
+    applied: bool
+    # The batch as written (or as read, when nothing was applied); None if there is none.
+    batch: BatchRecord | None
+    # The change left the batch with nothing in flight: the job may have settled, so the
+    # caller should settle() it. The last batch to settle always sees this.
+    drained: bool = False
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch row without its items: enough for counts, sweeps, retry and cancel."""
+
+    key: str
+    counts: dict[ItemState, int]
+    claim: str | None
+    updated_at: datetime | None
+    timestamp: datetime | None
+
+    @property
+    def open(self) -> int:
+        return sum(self.counts.get(s, 0) for s in OPEN_STATES)
 
 
 @dataclass(frozen=True)
 class ItemPage:
     items: tuple[ItemRecord, ...]
     continuation: dict[str, str] | None
+
+
+# Decides, from a batch as just read, what to change (None: nothing). May run more than once.
+Decide = Callable[[BatchRecord], BatchChange | None]
 
 
 def _utcnow() -> datetime:
@@ -106,14 +146,10 @@ class JobStore:
         self,
         table: TableClient,
         *,
-        shards: int = DEFAULT_SHARDS,
         clock: Callable[[], datetime] = _utcnow,
         backoff: Callable[[int], None] | None = None,
     ) -> None:
         self._table = table
-        self._shards = shards
-        # Shard count per job (read once from its job row): jobs outlive a change of default.
-        self._job_shards: dict[str, int] = {}
         self._now = clock
         self._backoff = backoff or _jittered_pause
 
@@ -124,30 +160,29 @@ class JobStore:
             self._table.create_table()
 
     def create_job(self, job: JobRecord) -> None:
-        """The job row, its zeroed counter shards and its active-index row; all or nothing."""
-        job = replace(job, shards=self._shards)
-        ops: list[Any] = [("create", _job_entity(job))]
-        ops += [
-            ("create", {"PartitionKey": job.job_id, "RowKey": keys.count_key(s)})
-            for s in range(job.shards)
-        ]
+        """The job row and its active-index row."""
         try:
-            self._table.submit_transaction(ops)
-        except TableTransactionError as exc:
-            if _code(exc) == "EntityAlreadyExists":
-                raise JobExists(job.job_id) from None
-            raise
+            self._table.create_entity(_job_entity(job))
+        except ResourceExistsError:
+            raise JobExists(job.job_id) from None
         self._table.upsert_entity(
             {"PartitionKey": keys.ACTIVE_PARTITION, "RowKey": job.job_id, "Since": job.created_at}
         )
+        listing.index_job(self._table, job)
 
     def delete_job(self, job_id: str) -> None:
         """Remove every row of a job (used to undo a job whose first message could not be sent)."""
+        job = self.get_job(job_id)
+        if job is not None:
+            listing.unindex_job(self._table, job)
+        lo, hi = keys.batch_range(job_id)
         rows = self._table.query_entities(
-            "PartitionKey eq @pk", parameters={"pk": job_id}, select=["PartitionKey", "RowKey"]
+            "PartitionKey eq @pk or ( PartitionKey ge @lo and PartitionKey lt @hi )",
+            parameters={"pk": job_id, "lo": lo, "hi": hi},
+            select=["PartitionKey", "RowKey"],
         )
         for row in rows:
-            self._table.delete_entity(job_id, row["RowKey"])
+            self._table.delete_entity(row["PartitionKey"], row["RowKey"])
         self._table.delete_entity(keys.ACTIVE_PARTITION, job_id)
 
     def get_job(self, job_id: str) -> JobRecord | None:
@@ -177,54 +212,63 @@ class JobStore:
                 self._backoff(attempt)
         raise ConcurrencyExhausted(f"job {job_id}")
 
+    def batches(self, job_id: str) -> list[BatchSummary]:
+        """Every batch row of the job (one key-range query, no item rows), in batch order."""
+        lo, hi = keys.batch_range(job_id)
+        rows = self._table.query_entities(
+            "PartitionKey ge @lo and PartitionKey lt @hi and RowKey eq @row",
+            parameters={"lo": lo, "hi": hi, "row": keys.BATCH_ROW},
+            select=_BATCH_SELECT,
+        )
+        return [_summary(row) for row in rows]
+
     def counts(self, job_id: str) -> dict[ItemState, int]:
-        totals = dict.fromkeys(ItemState, 0)
-        for row in self._range(job_id, keys.COUNT_PREFIX):
-            for state, prop in _STATE_PROPS.items():
-                totals[state] += int(row.get(prop, 0) or 0)
-        return totals
+        return _sum_counts(self.batches(job_id))
 
     def last_progress(self, job_id: str) -> datetime | None:
-        """When any item of the job last changed state (the newest counter-shard write)."""
-        stamps = [
-            row.metadata.get("timestamp")
-            for row in self._range(job_id, keys.COUNT_PREFIX)
-            if row.metadata.get("timestamp") is not None
-        ]
+        """When any item of the job last changed state (the newest batch-row write)."""
+        stamps = [b.timestamp for b in self.batches(job_id) if b.timestamp is not None]
         return max(stamps) if stamps else None
 
-    def first_errors(self, job_id: str, limit: int = 10) -> tuple[tuple[str, ItemError], ...]:
-        rows = self._table.query_entities(
-            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
-            parameters={
-                "pk": job_id,
-                "lo": keys.ERROR_PREFIX,
-                "hi": keys.range_end(keys.ERROR_PREFIX),
-            },
-            results_per_page=limit,
-        )
+    def first_errors(
+        self, job_id: str, limit: int = 10, *, batches: Sequence[BatchSummary] | None = None
+    ) -> tuple[tuple[str, ItemError], ...]:
+        """The first items in an error state, in source order; reads only batches with any."""
         found: list[tuple[str, ItemError]] = []
-        for row in rows:
-            found.append((row["ItemId"], ItemError(row["Code"], row.get("Message", ""))))
-            if len(found) >= limit:
-                break
+        for batch in batches if batches is not None else self.batches(job_id):
+            if not any(batch.counts.get(s, 0) for s in ERROR_STATES):
+                continue
+            for item in self._items_of(job_id, batch.key, ERROR_STATES):
+                if item.error is not None:
+                    found.append((item.item_id, item.error))
+                if len(found) >= limit:
+                    return tuple(found)
         return tuple(found)
 
     def view(self, job_id: str, *, error_limit: int = 10) -> JobView | None:
         job = self.get_job(job_id)
         if job is None:
             return None
-        counts = self.counts(job_id)
+        batches = self.batches(job_id)
+        counts = _sum_counts(batches)
         state = derive_job_state(
             planning_done=job.planning_done,
             canceled=job.canceled,
             plan_failed=job.plan_error is not None,
             counts=counts,
         )
-        return JobView(job, state, counts, self.first_errors(job_id, error_limit))
+        errors = self.first_errors(job_id, error_limit, batches=batches)
+        return JobView(job, state, counts, errors)
 
     def settle(self, job_id: str) -> JobView | None:
         """Persist the terminal state once nothing is left in flight (idempotent)."""
+        job = self.get_job(job_id)
+        if job is None:
+            return None
+        if not job.planning_done and job.completed_at is None:
+            # Planning settles the job itself when it ends; counting the batches of a job that
+            # is still being planned would be wasted reads.
+            return None
         view = self.view(job_id)
         if view is None or not is_settled(planning_done=view.job.planning_done, counts=view.counts):
             return view
@@ -276,166 +320,146 @@ class JobStore:
     def is_page_done(self, job_id: str, page: int) -> bool:
         return self._get(job_id, keys.page_key(page)) is not None
 
-    # ---- items ------------------------------------------------------------------------------
+    # ---- batches ----------------------------------------------------------------------------
 
-    def register_items(self, job_id: str, items: Sequence[NewItem]) -> RegisterResult:
-        """Insert item rows (pending or invalid) and count them; safe to repeat for a page.
-
-        A page goes in as few transactions as fit (items, their error rows and the shards they
-        touch, at most 100 operations each), with every shard row read by one range query.
-        """
-        shards = self.shard_count(job_id)
-        unique: dict[str, NewItem] = {}
-        for item in items:
-            unique.setdefault(item.item_id, item)
-        ordered = sorted(unique.values(), key=lambda i: keys.shard_of(i.item_id, shards))
-        registered = 0
-        pending: list[str] = []
-        for chunk in _chunks(ordered, shards):
-            new, pend = self._register_chunk(job_id, shards, chunk)
-            registered += new
-            pending += pend
-        return RegisterResult(registered, tuple(pending))
-
-    def _register_chunk(
-        self, job_id: str, shards: int, chunk: Sequence[NewItem]
-    ) -> tuple[int, list[str]]:
-        for attempt in range(_MAX_CONFLICT_RETRIES):
-            rows = self._shard_rows(job_id)
-            deltas: dict[int, dict[ItemState, int]] = {}
-            ops: list[Any] = []
-            for item in chunk:
-                shard = deltas.setdefault(keys.shard_of(item.item_id, shards), {})
-                shard[item.state] = shard.get(item.state, 0) + 1
-                ops.append(("create", self._new_item_entity(job_id, item)))
-                if item.error is not None and item.state in ERROR_STATES:
-                    ops.append(("upsert", self._error_entity(job_id, item.item_id, item.error)))
-            ops += [_shard_update(rows[shard], delta) for shard, delta in deltas.items()]
-            try:
-                self._table.submit_transaction(ops)
-                return len(chunk), [i.item_id for i in chunk if i.state is ItemState.PENDING]
-            except TableTransactionError as exc:
-                if _code(exc) == "EntityAlreadyExists":
-                    # A redelivered page: register the ones that are missing, one by one.
-                    return self._register_one_by_one(job_id, shards, chunk)
-                if _code(exc) != "UpdateConditionNotSatisfied":
-                    raise
-                self._backoff(attempt)
-        raise ConcurrencyExhausted(f"job {job_id}: registering {len(chunk)} items")
-
-    def _register_one_by_one(
-        self, job_id: str, shards: int, chunk: Sequence[NewItem]
-    ) -> tuple[int, list[str]]:
-        registered = 0
-        pending: list[str] = []
-        for item in chunk:
-            existing = self._get(job_id, keys.item_key(item.item_id))
-            if existing is not None:
-                if existing["State"] == ItemState.PENDING.value:
-                    pending.append(item.item_id)
-                continue
-            if self._register_single(job_id, keys.shard_of(item.item_id, shards), item):
-                registered += 1
-                if item.state is ItemState.PENDING:
-                    pending.append(item.item_id)
-            else:
-                current = self.get_item(job_id, item.item_id)
-                if current is not None and current.state is ItemState.PENDING:
-                    pending.append(item.item_id)
-        return registered, pending
-
-    def _register_single(self, job_id: str, shard: int, item: NewItem) -> bool:
-        for attempt in range(_MAX_CONFLICT_RETRIES):
-            shard_row = self._shard_row(job_id, shard)
-            ops: list[Any] = [("create", self._new_item_entity(job_id, item))]
-            if item.error is not None and item.state in ERROR_STATES:
-                ops.append(("upsert", self._error_entity(job_id, item.item_id, item.error)))
-            ops.append(_shard_update(shard_row, {item.state: 1}))
-            try:
-                self._table.submit_transaction(ops)
-                return True
-            except TableTransactionError as exc:
-                if _code(exc) == "EntityAlreadyExists":
-                    return False
-                if _code(exc) != "UpdateConditionNotSatisfied":
-                    raise
-                self._backoff(attempt)
-        raise ConcurrencyExhausted(f"job {job_id} item {item.item_id}")
-
-    def get_item(self, job_id: str, item_id: str) -> ItemRecord | None:
-        entity = self._get(job_id, keys.item_key(item_id))
-        return None if entity is None else _item_from_entity(job_id, entity)
-
-    def transition(
+    def register_batch(
         self,
         job_id: str,
-        item_id: str,
+        batch: str,
+        items: Sequence[NewItem],
         *,
-        to: ItemState,
-        allowed_from: Iterable[ItemState],
-        update: ItemUpdate | None = None,
-        guard: Callable[[ItemRecord], bool] | None = None,
-    ) -> TransitionResult:
-        """Move an item to `to` if it is in one of `allowed_from` (and `guard` accepts it);
-        counts move with it atomically.
+        payload_ref: str | None = None,
+    ) -> bool:
+        """Insert a batch (its row, counting its items, and the item rows) in one transaction.
 
-        Not applied (applied=False) when the item is missing, in another state or refused by
-        `guard`: the caller is a redelivery or lost a race, and must not act on the item. The
-        state and the guard are checked on the row as read in the same ETag-guarded round as
-        the write, so a condition the caller read earlier cannot have gone stale meanwhile.
+        True if this call registered it; False if it was registered already (a redelivered
+        unit of work): all of a batch lands, or none of it, so there is nothing to mend.
         """
-        allowed = frozenset(allowed_from)
-        change = update or ItemUpdate()
+        if not 0 < len(items) <= MAX_BATCH_ITEMS:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH_ITEMS} items, not {len(items)}")
+        pk = keys.batch_partition(job_id, batch)
+        now = self._now()
+        row: dict[str, Any] = {
+            "PartitionKey": pk,
+            "RowKey": keys.BATCH_ROW,
+            "CreatedAt": now,
+            "UpdatedAt": now,
+            **dict.fromkeys(_STATE_PROPS.values(), 0),
+        }
+        if payload_ref is not None:
+            row["PayloadRef"] = payload_ref
+        for item in items:
+            row[_STATE_PROPS[item.state]] += 1
+        ops: list[Any] = [("create", row)]
+        ops += [("create", self._new_item_entity(pk, i, item)) for i, item in enumerate(items)]
+        try:
+            self._table.submit_transaction(ops)
+        except TableTransactionError as exc:
+            if _code(exc) == "EntityAlreadyExists":
+                return False
+            raise
+        return True
+
+    def read_batch(self, job_id: str, batch: str) -> BatchRecord | None:
+        """The batch row and all its items, with one query."""
+        rows = list(
+            self._table.query_entities(
+                "PartitionKey eq @pk", parameters={"pk": keys.batch_partition(job_id, batch)}
+            )
+        )
+        head = next((r for r in rows if r["RowKey"] == keys.BATCH_ROW), None)
+        if head is None:
+            return None
+        items = sorted(
+            (_item_from_entity(job_id, batch, r) for r in rows if r["RowKey"] != keys.BATCH_ROW),
+            key=lambda i: i.index,
+        )
+        return _batch_from_entity(job_id, batch, head, tuple(items))
+
+    def change_batch(
+        self, job_id: str, batch: str, decide: Decide, *, seen: BatchRecord | None = None
+    ) -> ChangeResult:
+        """Read the batch, let `decide` say what changes, write it all in one transaction.
+
+        The write is guarded by the batch row's ETag: if another writer got there first, the
+        batch is read again and `decide` runs again on what is there now, so a decision is
+        always made on the batch as it is when it is written.
+        """
         for attempt in range(_MAX_CONFLICT_RETRIES):
-            entity = self._get(job_id, keys.item_key(item_id))
-            if entity is None:
-                return TransitionResult(False, None)
-            current = ItemState(entity["State"])
-            if current not in allowed:
-                return TransitionResult(False, _item_from_entity(job_id, entity))
-            if guard is not None and not guard(_item_from_entity(job_id, entity)):
-                return TransitionResult(False, _item_from_entity(job_id, entity))
-            patch = self._patch(entity, to, change)
-            ops: list[Any] = [
-                (
-                    "update",
-                    patch,
-                    {
-                        "mode": UpdateMode.MERGE,
-                        "etag": entity.metadata["etag"],
-                        "match_condition": MatchConditions.IfNotModified,
-                    },
-                )
-            ]
-            drained = False
-            if current is not to:
-                shard = keys.shard_of(item_id, self.shard_count(job_id))
-                shard_row = self._shard_row(job_id, shard)
-                ops.append(_shard_update(shard_row, {current: -1, to: 1}))
-                drained = _open_after(shard_row, {current: -1, to: 1}) == 0
-            if to in ERROR_STATES:
-                # Invariant: an item in an error state has exactly one error row.
-                error = change.error or _entity_error(entity) or ItemError("Unknown", "")
-                ops.append(("upsert", self._error_entity(job_id, item_id, error)))
-            elif current in ERROR_STATES and to not in ERROR_STATES:
-                ops.append(
-                    (
-                        "delete",
-                        {"PartitionKey": job_id, "RowKey": keys.error_key(item_id)},
-                        {"match_condition": MatchConditions.Unconditionally},
-                    )
-                )
+            # The caller's fresh read saves a query; if it is stale, the write says so.
+            current = (
+                seen
+                if attempt == 0 and seen is not None and seen.etag
+                else self.read_batch(job_id, batch)
+            )
+            if current is None:
+                return ChangeResult(False, None)
+            change = decide(current)
+            if not change:
+                return ChangeResult(False, current)
+            ops, after = self._change_ops(current, change)
             try:
-                self._table.submit_transaction(ops)
+                written = self._table.submit_transaction(ops)
             except TableTransactionError as exc:
                 if _code(exc) != "UpdateConditionNotSatisfied":
                     raise
                 self._backoff(attempt)
                 continue
-            merged = dict(entity)
-            merged.update(patch)
-            return TransitionResult(True, _item_from_entity(job_id, merged), drained)
-        raise ConcurrencyExhausted(f"job {job_id} item {item_id}")
+            drained = _open(current.counts) > 0 and _open(after.counts) == 0
+            etag = written[0].get("etag") if written else None
+            after = replace(after, etag=etag or "")
+            return ChangeResult(True, after, drained)
+        raise ConcurrencyExhausted(f"job {job_id} batch {batch}")
+
+    def _change_ops(self, batch: BatchRecord, change: BatchChange) -> tuple[list[Any], BatchRecord]:
+        now = self._now()
+        pk = keys.batch_partition(batch.job_id, batch.key)
+        counts = dict(batch.counts)
+        items = list(batch.items)
+        item_ops: list[Any] = []
+        for index, (to, update) in sorted(change.items.items()):
+            item = items[index]
+            counts[item.state] = counts.get(item.state, 0) - 1
+            counts[to] = counts.get(to, 0) + 1
+            patch = _item_patch(pk, item, to, update, now)
+            item_ops.append(("update", patch, {"mode": UpdateMode.MERGE}))
+            items[index] = _apply(item, to, update, now)
+        head: dict[str, Any] = {"PartitionKey": pk, "RowKey": keys.BATCH_ROW, "UpdatedAt": now}
+        head.update({_STATE_PROPS[s]: n for s, n in counts.items()})
+        after = replace(batch, items=tuple(items), counts=counts, updated_at=now)
+        if change.claim is not None:
+            head["Claim"], head["ClaimedAt"] = change.claim, now
+            after = replace(after, claim=change.claim, claimed_at=now)
+        elif change.clear_claim:
+            head["Claim"] = ""
+            after = replace(after, claim=None)
+        if change.chunk_size is not None:
+            head["ChunkSize"] = change.chunk_size
+            after = replace(after, chunk_size=change.chunk_size)
+        if change.checks is not None:
+            head["Checks"] = change.checks
+            after = replace(after, checks=change.checks)
+        guarded = (
+            "update",
+            head,
+            {
+                "mode": UpdateMode.MERGE,
+                "etag": batch.etag,
+                "match_condition": MatchConditions.IfNotModified,
+            },
+        )
+        return [guarded, *item_ops], after
+
+    # ---- items ------------------------------------------------------------------------------
+
+    def _items_of(
+        self, job_id: str, batch: str, states: Iterable[ItemState] | None = None
+    ) -> Iterator[ItemRecord]:
+        wanted = set(states) if states is not None else None
+        found = self.read_batch(job_id, batch)
+        for item in found.items if found is not None else ():
+            if wanted is None or item.state in wanted:
+                yield item
 
     def list_items(
         self,
@@ -446,12 +470,14 @@ class JobStore:
         continuation: dict[str, str] | None = None,
         max_pages: int = 20,
     ) -> ItemPage:
-        """Item records in id order, without payloads; `continuation` resumes a listing."""
-        query = "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi"
+        """Item records in source order, without payloads; `continuation` resumes a listing."""
+        lo, hi = keys.batch_range(job_id)
+        query = "PartitionKey ge @lo and PartitionKey lt @hi and RowKey ge @rlo and RowKey lt @rhi"
         params: dict[str, Any] = {
-            "pk": job_id,
-            "lo": keys.ITEM_PREFIX,
-            "hi": keys.range_end(keys.ITEM_PREFIX),
+            "lo": lo,
+            "hi": hi,
+            "rlo": keys.ITEM_PREFIX,
+            "rhi": keys.range_end(keys.ITEM_PREFIX),
         }
         if state is not None:
             query += " and State eq @state"
@@ -465,25 +491,22 @@ class JobStore:
             ).by_page(continuation_token=token)  # type: ignore[arg-type]
             page = next(pager, None)
             rows = list(page) if page is not None else []
-            found += [_item_from_entity(job_id, row) for row in rows]
+            found += [
+                _item_from_entity(job_id, keys.batch_of(row["PartitionKey"]), row) for row in rows
+            ]
             token = pager.continuation_token  # type: ignore[attr-defined]
             if token is None or len(found) >= limit:
                 break
         return ItemPage(tuple(found), token)
 
-    def item_ids(self, job_id: str, states: Iterable[ItemState]) -> list[str]:
-        """Every item id of the job in the given states (a filtered scan; for retry/sweeps)."""
-        wanted = " or ".join(f"State eq '{s.value}'" for s in states)
+    def find_item(self, job_id: str, item_id: str) -> list[ItemRecord]:
+        """Every row of the job that holds `item_id` (a source may list an id more than once)."""
+        lo, hi = keys.batch_range(job_id)
         rows = self._table.query_entities(
-            f"PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi and ({wanted})",
-            parameters={
-                "pk": job_id,
-                "lo": keys.ITEM_PREFIX,
-                "hi": keys.range_end(keys.ITEM_PREFIX),
-            },
-            select=["ItemId"],
+            "PartitionKey ge @lo and PartitionKey lt @hi and ItemId eq @id",
+            parameters={"lo": lo, "hi": hi, "id": item_id},
         )
-        return [row["ItemId"] for row in rows]
+        return [_item_from_entity(job_id, keys.batch_of(r["PartitionKey"]), r) for r in rows]
 
     # ---- rows -------------------------------------------------------------------------------
 
@@ -493,107 +516,24 @@ class JobStore:
         except ResourceNotFoundError:
             return None
 
-    def _range(self, job_id: str, prefix: str) -> Iterable[Any]:
-        return self._table.query_entities(
-            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
-            parameters={"pk": job_id, "lo": prefix, "hi": keys.range_end(prefix)},
-        )
-
-    def shard_count(self, job_id: str) -> int:
-        known = self._job_shards.get(job_id)
-        if known is None:
-            entity = self._get(job_id, keys.JOB_ROW)
-            if entity is None:
-                raise KeyError(f"no job {job_id}")
-            known = _job_from_entity(entity).shards
-            self._job_shards[job_id] = known
-        return known
-
-    def _shard_rows(self, job_id: str) -> dict[int, Any]:
-        rows = {
-            int(row["RowKey"][len(keys.COUNT_PREFIX) :]): row
-            for row in self._range(job_id, keys.COUNT_PREFIX)
-        }
-        if len(rows) != self.shard_count(job_id):
-            raise KeyError(f"job {job_id} is missing counter shards")
-        return rows
-
-    def _shard_row(self, job_id: str, shard: int) -> Any:
-        row = self._get(job_id, keys.count_key(shard))
-        if row is None:
-            raise KeyError(f"job {job_id} has no counter shard {shard}")
-        return row
-
-    def _new_item_entity(self, job_id: str, item: NewItem) -> dict[str, Any]:
+    def _new_item_entity(self, partition: str, index: int, item: NewItem) -> dict[str, Any]:
         if item.state in ERROR_STATES and item.error is None:
             raise ValueError(f"item {item.item_id} registered as {item.state} needs an error")
         now = self._now()
         entity: dict[str, Any] = {
-            "PartitionKey": job_id,
-            "RowKey": keys.item_key(item.item_id),
+            "PartitionKey": partition,
+            "RowKey": keys.item_key(index),
             "ItemId": item.item_id,
             "State": item.state.value,
             "Attempts": 0,
-            "Checks": 0,
             "Containers": json.dumps(list(item.containers)),
             "CreatedAt": now,
             "UpdatedAt": now,
         }
-        if item.payload is not None:
-            entity["Payload"] = item.payload
-        if item.payload_ref is not None:
-            entity["PayloadRef"] = item.payload_ref
         if item.error is not None:
             entity["ErrorCode"] = item.error.code
             entity["ErrorMessage"] = item.error.message[:_ERROR_MESSAGE_LIMIT]
         return entity
-
-    def _error_entity(self, job_id: str, item_id: str, error: ItemError) -> dict[str, Any]:
-        return {
-            "PartitionKey": job_id,
-            "RowKey": keys.error_key(item_id),
-            "ItemId": item_id,
-            "Code": error.code,
-            "Message": error.message[:_ERROR_MESSAGE_LIMIT],
-            "At": self._now(),
-        }
-
-    def _patch(
-        self, entity: Mapping[str, Any], to: ItemState, change: ItemUpdate
-    ) -> dict[str, Any]:
-        patch: dict[str, Any] = {
-            "PartitionKey": entity["PartitionKey"],
-            "RowKey": entity["RowKey"],
-            "State": to.value,
-            "UpdatedAt": self._now(),
-        }
-        attempts = int(entity.get("Attempts", 0) or 0)
-        if change.add_attempt:
-            patch["Attempts"] = attempts + 1
-        elif change.undo_attempt:
-            patch["Attempts"] = max(0, attempts - 1)
-        elif change.reset_attempts:
-            patch["Attempts"] = 0
-        if change.checks is not None:
-            patch["Checks"] = change.checks
-        if change.operation_id is not None:
-            patch["OperationId"] = change.operation_id
-        elif change.clear_operation:
-            patch["OperationId"] = ""
-        if change.error is not None:
-            patch["ErrorCode"] = change.error.code
-            patch["ErrorMessage"] = change.error.message[:_ERROR_MESSAGE_LIMIT]
-        elif change.clear_error:
-            patch["ErrorCode"] = ""
-            patch["ErrorMessage"] = ""
-        if change.claim is not None:
-            patch["Claim"] = change.claim
-            patch["ClaimedAt"] = self._now()
-        elif change.clear_claim:
-            patch["Claim"] = ""
-        if change.renewed is not None:
-            patch["Renewed"] = change.renewed
-        return patch
 
 
 _LIST_SELECT = [
@@ -602,63 +542,128 @@ _LIST_SELECT = [
     "ItemId",
     "State",
     "Attempts",
-    "Checks",
     "OperationId",
     "ErrorCode",
     "ErrorMessage",
     "Containers",
+    "Single",
+    "Posted",
+    "Method",
     "Renewed",
     "CreatedAt",
     "UpdatedAt",
 ]
 
 
-def _shard_update(shard_row: Any, deltas: Mapping[ItemState, int]) -> Any:
+def _item_patch(
+    partition: str, item: ItemRecord, to: ItemState, change: ItemUpdate, now: datetime
+) -> dict[str, Any]:
     patch: dict[str, Any] = {
-        "PartitionKey": shard_row["PartitionKey"],
-        "RowKey": shard_row["RowKey"],
+        "PartitionKey": partition,
+        "RowKey": keys.item_key(item.index),
+        "State": to.value,
+        "UpdatedAt": now,
     }
-    for state, delta in deltas.items():
-        if delta:
-            prop = _STATE_PROPS[state]
-            patch[prop] = int(shard_row.get(prop, 0) or 0) + delta
-    return (
-        "update",
-        patch,
-        {
-            "mode": UpdateMode.MERGE,
-            "etag": shard_row.metadata["etag"],
-            "match_condition": MatchConditions.IfNotModified,
-        },
+    after = _apply(item, to, change, now)
+    if after.attempts != item.attempts:
+        patch["Attempts"] = after.attempts
+    if after.operation_id != item.operation_id:
+        patch["OperationId"] = after.operation_id or ""
+    if after.error != item.error:
+        patch["ErrorCode"] = after.error.code if after.error else ""
+        patch["ErrorMessage"] = after.error.message[:_ERROR_MESSAGE_LIMIT] if after.error else ""
+    if after.single != item.single:
+        patch["Single"] = after.single
+    if after.posted != item.posted:
+        patch["Posted"] = after.posted
+    if after.method != item.method:
+        patch["Method"] = after.method or ""
+    if after.renewed != item.renewed:
+        patch["Renewed"] = after.renewed
+    return patch
+
+
+def _apply(item: ItemRecord, to: ItemState, change: ItemUpdate, now: datetime) -> ItemRecord:
+    attempts = item.attempts
+    if change.add_attempt:
+        attempts += 1
+    elif change.undo_attempt:
+        attempts = max(0, attempts - 1)
+    elif change.reset_attempts:
+        attempts = 0
+    operation = item.operation_id
+    if change.operation_id is not None:
+        operation = change.operation_id
+    elif change.clear_operation:
+        operation = None
+    error = item.error
+    if change.error is not None:
+        error = replace(change.error, message=change.error.message[:_ERROR_MESSAGE_LIMIT])
+    elif change.clear_error:
+        error = None
+    if to in ERROR_STATES and error is None:
+        # Invariant: an item in an error state says why.
+        error = ItemError("Unknown", "")
+    method = item.method
+    if change.method is not None:
+        method = change.method
+    elif change.clear_method:
+        method = None
+    return replace(
+        item,
+        state=to,
+        attempts=attempts,
+        operation_id=operation,
+        error=error,
+        single=item.single if change.single is None else change.single,
+        posted=item.posted if change.posted is None else change.posted,
+        method=method,
+        renewed=item.renewed if change.renewed is None else change.renewed,
+        updated_at=now,
     )
 
 
-def _chunks(items: Sequence[NewItem], shards: int) -> list[list[NewItem]]:
-    """Consecutive groups whose transaction (item creates, error rows, one update per shard
-    touched) stays within _MAX_BATCH_OPS operations."""
-    chunks: list[list[NewItem]] = []
-    current: list[NewItem] = []
-    ops = 0
-    touched: set[int] = set()
-    for item in items:
-        shard = keys.shard_of(item.item_id, shards)
-        cost = 1 + (1 if item.state in ERROR_STATES else 0) + (0 if shard in touched else 1)
-        if current and ops + cost > _MAX_BATCH_OPS:
-            chunks.append(current)
-            current, ops, touched = [], 0, set()
-            cost = 2 + (1 if item.state in ERROR_STATES else 0)
-        current.append(item)
-        touched.add(shard)
-        ops += cost
-    if current:
-        chunks.append(current)
-    return chunks
+def _open(counts: Mapping[ItemState, int]) -> int:
+    return sum(counts.get(s, 0) for s in OPEN_STATES)
 
 
-def _open_after(shard_row: Any, deltas: Mapping[ItemState, int]) -> int:
-    return sum(
-        int(shard_row.get(_STATE_PROPS[state], 0) or 0) + deltas.get(state, 0)
-        for state in OPEN_STATES
+def _counts_of(row: Mapping[str, Any]) -> dict[ItemState, int]:
+    return {state: int(row.get(prop, 0) or 0) for state, prop in _STATE_PROPS.items()}
+
+
+def _sum_counts(batches: Iterable[BatchSummary]) -> dict[ItemState, int]:
+    totals = dict.fromkeys(ItemState, 0)
+    for batch in batches:
+        for state, n in batch.counts.items():
+            totals[state] += n
+    return totals
+
+
+def _summary(row: Any) -> BatchSummary:
+    return BatchSummary(
+        key=keys.batch_of(row["PartitionKey"]),
+        counts=_counts_of(row),
+        claim=_text(row.get("Claim")),
+        updated_at=row.get("UpdatedAt"),
+        timestamp=row.metadata.get("timestamp"),
+    )
+
+
+def _batch_from_entity(
+    job_id: str, batch: str, row: Any, items: tuple[ItemRecord, ...]
+) -> BatchRecord:
+    return BatchRecord(
+        job_id=job_id,
+        key=batch,
+        items=items,
+        counts=_counts_of(row),
+        payload_ref=_text(row.get("PayloadRef")),
+        claim=_text(row.get("Claim")),
+        claimed_at=row.get("ClaimedAt"),
+        chunk_size=int(row.get("ChunkSize", 0) or 0),
+        checks=int(row.get("Checks", 0) or 0),
+        updated_at=row.get("UpdatedAt"),
+        etag=row.metadata["etag"],
     )
 
 
@@ -671,11 +676,6 @@ def _jittered_pause(attempt: int) -> None:
 def _code(exc: TableTransactionError) -> str:
     # error_code is set by azure-core from the response, not declared on the class.
     return str(getattr(exc, "error_code", "") or "")
-
-
-def _entity_error(entity: Mapping[str, Any]) -> ItemError | None:
-    code = _text(entity.get("ErrorCode"))
-    return ItemError(code, entity.get("ErrorMessage", "")) if code else None
 
 
 def _text(value: Any) -> str | None:
@@ -697,7 +697,6 @@ def _job_entity(job: JobRecord) -> dict[str, Any]:
         "PlannedPages": job.planned_pages,
         "Canceled": job.canceled,
         "Containers": json.dumps(job.containers),
-        "Shards": job.shards,
     }
     if job.create_collection is not None:
         entity["CreateCollection"] = json.dumps(job.create_collection)
@@ -737,26 +736,24 @@ def _job_from_entity(entity: Mapping[str, Any]) -> JobRecord:
         completed_at=entity.get("CompletedAt"),
         containers=json.loads(entity.get("Containers") or "{}"),
         dead_plan_message=_text(entity.get("DeadPlanMessage")),
-        # Jobs written before the count was recorded had 16 shards.
-        shards=int(entity.get("Shards") or 16),
     )
 
 
-def _item_from_entity(job_id: str, entity: Mapping[str, Any]) -> ItemRecord:
+def _item_from_entity(job_id: str, batch: str, entity: Mapping[str, Any]) -> ItemRecord:
     code = _text(entity.get("ErrorCode"))
     return ItemRecord(
         job_id=job_id,
-        item_id=entity.get("ItemId") or keys.unescape(entity["RowKey"][len(keys.ITEM_PREFIX) :]),
+        item_id=entity["ItemId"],
         state=ItemState(entity["State"]),
+        batch=batch,
+        index=int(entity["RowKey"][len(keys.ITEM_PREFIX) :]),
         attempts=int(entity.get("Attempts", 0) or 0),
-        checks=int(entity.get("Checks", 0) or 0),
         operation_id=_text(entity.get("OperationId")),
         error=ItemError(code, entity.get("ErrorMessage", "")) if code else None,
-        payload=_text(entity.get("Payload")),
-        payload_ref=_text(entity.get("PayloadRef")),
         containers=tuple(json.loads(entity.get("Containers") or "[]")),
-        claim=_text(entity.get("Claim")),
-        claimed_at=entity.get("ClaimedAt"),
+        single=bool(entity.get("Single", False)),
+        posted=bool(entity.get("Posted", False)),
+        method=_text(entity.get("Method")),
         renewed=bool(entity.get("Renewed", False)),
         created_at=entity.get("CreatedAt"),
         updated_at=entity.get("UpdatedAt"),

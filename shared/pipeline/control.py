@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
-from shared.jobs.records import JobRecord, JobView
+from shared.jobs.records import BatchRecord, ItemError, JobRecord, JobView
 from shared.jobs.states import TERMINAL_JOB_STATES, ItemState
-from shared.jobs.store import ItemUpdate
-from shared.messages import ItemsMessage, PlanMessage, StatusEntry, StatusMessage
+from shared.jobs.store import BatchChange, ItemUpdate
+from shared.messages import BatchMessage, PlanMessage, StatusMessage
 from shared.pipeline.deps import PipelineDeps
 from shared.problems import Conflict, NotFound
 
@@ -32,45 +33,24 @@ def retry_job(job_id: str, deps: PipelineDeps) -> RetryResult:
     job = _existing(job_id, deps)
     if job.canceled:
         raise Conflict(f"job {job_id} was canceled; submit a new job instead", field="jobId")
-    ids = store.item_ids(job_id, {ItemState.FAILED, ItemState.DEAD_LETTERED})
-    if not ids and job.dead_plan_message is None:
+    retryable = {ItemState.FAILED, ItemState.DEAD_LETTERED}
+    batches = [b.key for b in store.batches(job_id) if any(b.counts[s] for s in retryable)]
+    if not batches and job.dead_plan_message is None:
         return RetryResult(0, 0, False)
     # Reopen first, so that the last redriven item to settle settles the job again.
     store.reopen(job_id)
     reposted = rechecked = 0
-    for item_id in ids:
-        item = store.get_item(job_id, item_id)
-        if item is None:
+    for batch in batches:
+        redrive = _Redrive()
+        moved = store.change_batch(job_id, batch, redrive.decide)
+        if not moved.applied:
             continue
-        if item.state is ItemState.DEAD_LETTERED and item.operation_id:
-            # It died while following a posted operation: follow it again, do not re-post.
-            moved = store.transition(
-                job_id,
-                item_id,
-                to=ItemState.SUBMITTED,
-                allowed_from={ItemState.DEAD_LETTERED},
-                update=ItemUpdate(clear_error=True),
-            )
-            if moved.applied:
-                deps.queues.send(StatusMessage(job_id, (StatusEntry(item_id, item.operation_id),)))
-                rechecked += 1
-            continue
-        moved = store.transition(
-            job_id,
-            item_id,
-            to=ItemState.PENDING,
-            allowed_from={ItemState.FAILED, ItemState.DEAD_LETTERED},
-            update=ItemUpdate(
-                clear_error=True,
-                clear_operation=True,
-                clear_claim=True,
-                reset_attempts=True,
-                renewed=False,
-            ),
-        )
-        if moved.applied:
-            deps.queues.send(ItemsMessage(job_id, (item_id,)))
-            reposted += 1
+        if redrive.reposted:
+            deps.queues.send(BatchMessage(job_id, batch))
+        if redrive.operations:
+            deps.queues.send(StatusMessage(job_id, batch, tuple(sorted(redrive.operations))))
+        reposted += redrive.reposted
+        rechecked += redrive.rechecked
     redrive_plan = job.dead_plan_message is not None
     if redrive_plan:
         plan = PlanMessage.from_json(job.dead_plan_message or "")
@@ -102,17 +82,55 @@ def cancel_job(job_id: str, deps: PipelineDeps) -> JobView:
     store.update_job(job_id, lambda j: replace(j, canceled=True, planning_done=True))
     # Pending items would be canceled one by one as their messages arrive (some may be delayed
     # for minutes by throttling); settle them now so the job finishes promptly.
-    for item_id in store.item_ids(job_id, {ItemState.PENDING}):
-        store.transition(
-            job_id,
-            item_id,
-            to=ItemState.CANCELED,
-            allowed_from={ItemState.PENDING},
-            update=ItemUpdate(),
-        )
+    error = ItemError("JobCanceled", "the job was canceled")
+    for batch in store.batches(job_id):
+        if batch.counts[ItemState.PENDING]:
+            store.change_batch(job_id, batch.key, _cancel_pending(error))
     logger.info("job %s canceled", job_id, extra={"jobId": job_id})
     settled = store.settle(job_id)
     return settled if settled is not None else view
+
+
+@dataclass
+class _Redrive:
+    """Failed and dead-lettered items of a batch back into the pipeline: a dead-lettered item
+    that was following a posted operation follows it again; any other is posted again."""
+
+    reposted: int = 0
+    rechecked: int = 0
+    operations: set[str] = field(default_factory=set)
+
+    def decide(self, batch: BatchRecord) -> BatchChange | None:
+        self.reposted, self.rechecked, self.operations = 0, 0, set()
+        moves: dict[int, tuple[ItemState, ItemUpdate]] = {}
+        for item in batch.in_state(ItemState.FAILED, ItemState.DEAD_LETTERED):
+            if item.state is ItemState.DEAD_LETTERED and item.operation_id:
+                moves[item.index] = (ItemState.SUBMITTED, ItemUpdate(clear_error=True))
+                self.operations.add(item.operation_id)
+                self.rechecked += 1
+            else:
+                moves[item.index] = (ItemState.PENDING, _FRESH)
+                self.reposted += 1
+        return BatchChange(items=moves) if moves else None
+
+
+_FRESH = ItemUpdate(
+    clear_error=True,
+    clear_operation=True,
+    reset_attempts=True,
+    renewed=False,
+    single=False,
+    clear_method=True,
+)
+
+
+def _cancel_pending(error: ItemError) -> Callable[[BatchRecord], BatchChange | None]:
+    def decide(batch: BatchRecord) -> BatchChange | None:
+        pending = batch.in_state(ItemState.PENDING)
+        moves = {i.index: (ItemState.CANCELED, ItemUpdate(error=error)) for i in pending}
+        return BatchChange(items=moves) if moves else None
+
+    return decide
 
 
 def _existing(job_id: str, deps: PipelineDeps) -> JobRecord:

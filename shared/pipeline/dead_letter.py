@@ -1,8 +1,8 @@
 """*-poison queues: a message that exhausted the host's retries is recorded against its job.
 
-Every item of a dead-lettered items or status message ends `deadLettered` (never silently lost)
-with its last recorded error; a dead-lettered plan page ends the job's planning with the message
-kept on the job row, so that POST /api/jobs/{id}/retry can redrive it unchanged.
+Every item a dead-lettered items or status message stood for ends `deadLettered` (never silently
+lost) with its last recorded error; a dead-lettered plan page ends the job's planning with the
+message kept on the job row, so that POST /api/jobs/{id}/retry can redrive it unchanged.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import logging
 from dataclasses import replace
 from typing import Literal
 
-from shared.jobs.records import ItemError, ItemRecord
+from shared.jobs.records import BatchRecord, ItemError, ItemRecord
 from shared.jobs.states import ItemState
-from shared.jobs.store import ItemUpdate
-from shared.messages import ItemsMessage, MalformedMessage, PlanMessage, StatusMessage
+from shared.jobs.store import BatchChange, ItemUpdate
+from shared.messages import BatchMessage, MalformedMessage, PlanMessage, StatusMessage
 from shared.pipeline.deps import PipelineDeps
 
 logger = logging.getLogger(__name__)
@@ -29,42 +29,46 @@ def record_dead_letter(kind: QueueKind, body: str, deps: PipelineDeps) -> int:
             _dead_plan(PlanMessage.from_json(body), body, deps)
             return 0
         if kind == "items":
-            items = ItemsMessage.from_json(body)
-            ids, job_id = items.item_ids, items.job_id
-            allowed = {ItemState.PENDING, ItemState.SUBMITTING}
+            items = BatchMessage.from_json(body)
+            job_id, batch, operations = items.job_id, items.batch, None
         else:
             status = StatusMessage.from_json(body)
-            ids = tuple(e.item_id for e in status.entries)
-            job_id = status.job_id
-            allowed = {ItemState.SUBMITTED}
+            job_id, batch, operations = status.job_id, status.batch, set(status.operation_ids)
     except MalformedMessage as exc:
         # Not ours (or corrupted): nothing to account for; say so loudly, keep no secrets.
         logger.error("unreadable message in %s-poison dropped: %s", kind, exc)
         return 0
-    count = 0
-    drained = False
-    for item_id in ids:
-        item = deps.store.get_item(job_id, item_id)
-        if item is None:
-            continue
-        moved = deps.store.transition(
-            job_id,
-            item_id,
-            to=ItemState.DEAD_LETTERED,
-            allowed_from=allowed,
-            update=ItemUpdate(error=_dead_error(kind, item), clear_claim=True),
-        )
-        count += moved.applied
-        drained = drained or moved.shard_drained
-    if count:
+
+    moved: list[int] = []
+
+    def decide(current: BatchRecord) -> BatchChange | None:
+        moved.clear()
+        if operations is None:
+            stuck = current.in_state(ItemState.PENDING, ItemState.SUBMITTING)
+        else:
+            stuck = [
+                i for i in current.in_state(ItemState.SUBMITTED) if i.operation_id in operations
+            ]
+        if not stuck:
+            return None
+        moved.extend(i.index for i in stuck)
+        moves = {
+            i.index: (ItemState.DEAD_LETTERED, ItemUpdate(error=_dead_error(kind, i)))
+            for i in stuck
+        }
+        return BatchChange(items=moves, clear_claim=operations is None)
+
+    result = deps.store.change_batch(job_id, batch, decide)
+    count = len(moved) if result.applied else 0
+    if result.applied:
         logger.error(
-            "%s items of job %s dead-lettered from %s",
-            count,
+            "items of batch %s of job %s dead-lettered from %s",
+            batch,
             job_id,
             kind,
-            extra={"jobId": job_id, "queue": kind},
+            extra={"jobId": job_id, "batch": batch, "queue": kind},
         )
-    if drained:
+    if result.drained:
         deps.store.settle(job_id)
     return count
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import requests
 
-from shared.geocatalog.models import Operation
+from shared.geocatalog.models import Operation, OperationStatus
 from shared.ingestion_sources import IngestionSourceManager
 from shared.jobs.store import JobStore
 from shared.messages import Message
@@ -24,18 +24,30 @@ class ItemCatalog(Protocol):
     def get_collection(self, collection_id: str, *, sign: bool = False) -> dict[str, Any]: ...
 
     def create_items(
-        self, collection_id: str, item_or_feature_collection: Mapping[str, Any]
+        self, collection_id: str, item_or_feature_collection: Mapping[str, Any] | bytes
     ) -> Operation: ...
 
     def replace_item(
-        self, collection_id: str, item_id: str, item: Mapping[str, Any]
+        self, collection_id: str, item_id: str, item: Mapping[str, Any] | bytes
     ) -> Operation: ...
 
     def get_item(
         self, collection_id: str, item_id: str, *, sign: bool = False
     ) -> dict[str, Any]: ...
 
+    def iter_search(
+        self, body: Mapping[str, Any], *, sign: bool = False, max_pages: int = ...
+    ) -> Iterator[dict[str, Any]]: ...
+
     def get_operation(self, operation_id: str) -> Operation: ...
+
+    def iter_operations(
+        self,
+        *,
+        collection_id: str | None = None,
+        status: OperationStatus | str | None = None,
+        top: int | None = None,
+    ) -> Iterator[Operation]: ...
 
     def cancel_operation(self, operation_id: str) -> None: ...
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from shared.geocatalog.errors import GeoCatalogError
 from shared.ingestion_sources import SourceOutcome
 from shared.jobs.states import ItemState
-from shared.messages import ItemsMessage, StatusEntry, StatusMessage
+from shared.messages import BatchMessage, StatusMessage
 from shared.pipeline.deps import PipelineDeps
 
 logger = logging.getLogger(__name__)
@@ -74,23 +74,23 @@ def sweep_stalled(
         last = store.last_progress(job_id)
         if last is not None and now - last < stalled_after:
             continue
-        for state in (ItemState.PENDING, ItemState.SUBMITTING, ItemState.SUBMITTED):
-            continuation = None
-            while True:
-                page = store.list_items(job_id, state=state, limit=500, continuation=continuation)
-                for item in page.items:
-                    if item.updated_at is not None and now - item.updated_at < stalled_after:
-                        continue
-                    if state is ItemState.SUBMITTED and item.operation_id:
-                        entry = StatusEntry(item.item_id, item.operation_id)
-                        deps.queues.send(StatusMessage(job_id, (entry,)))
-                        rechecked += 1
-                    else:
-                        deps.queues.send(ItemsMessage(job_id, (item.item_id,)))
-                        reposted += 1
-                continuation = page.continuation
-                if continuation is None:
-                    break
+        for summary in store.batches(job_id):
+            if not summary.open or (
+                summary.updated_at is not None and now - summary.updated_at < stalled_after
+            ):
+                continue
+            batch = store.read_batch(job_id, summary.key)
+            if batch is None:
+                continue
+            waiting = batch.in_state(ItemState.PENDING, ItemState.SUBMITTING)
+            if waiting:
+                deps.queues.send(BatchMessage(job_id, batch.key))
+                reposted += len(waiting)
+            following = {i.operation_id for i in batch.in_state(ItemState.SUBMITTED)}
+            operations = tuple(sorted(op for op in following if op))
+            if operations:
+                deps.queues.send(StatusMessage(job_id, batch.key, operations))
+                rechecked += len(batch.in_state(ItemState.SUBMITTED))
     if reposted or rechecked:
         logger.warning(
             "sweep revived %s stalled items (%s re-posted, %s re-checked)",

@@ -17,7 +17,7 @@ from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState
 from shared.messages import PlanMessage
-from shared.payloads import MAX_INLINE_CHARS, request_ref
+from shared.payloads import request_ref
 from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
@@ -72,6 +72,10 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
                 extra={"jobId": job.job_id, "collectionId": job.collection},
             )
     limit = deps.settings.pipeline.source_page_size
+    if isinstance(request.source, InlineItemsSource):
+        # Inline items came whole with the request: plan them in one page rather than
+        # re-read (and re-parse) the request body once per page.
+        limit = max(limit, len(request.source.items))
     max_items = getattr(request.source, "max_items", None)
     if max_items is not None:
         limit = min(limit, max_items - message.planned)
@@ -131,11 +135,13 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     deps.store.mark_page_done(job.job_id, message.page)
     unserved = [c for c, s in source_status.items() if s == SourceStatus.NO_PROVIDER.value]
     logger.info(
-        "job %s page %s: %s items read, %s registered, %s containers (%s without SAS provider)",
+        "job %s page %s: %s items read, %s registered in %s batches, %s containers (%s without "
+        "SAS provider)",
         job.job_id,
         message.page,
         len(page.items),
         result.registered,
+        len(result.batches),
         len(containers),
         len(unserved),
         extra={"jobId": job.job_id, "page": message.page},
@@ -185,11 +191,13 @@ def _new_item(
             containers=containers,
             error=ItemError("DryRun", "validated and planned; not posted (dry run)"),
         )
-    text = json.dumps(prepared.item, separators=(",", ":"), ensure_ascii=False)
-    if len(text) <= MAX_INLINE_CHARS:
-        return NewItem(prepared.item_id, ItemState.PENDING, payload=text, containers=containers)
-    ref = deps.payloads.put_item(job.job_id, prepared.item_id, text)
-    return NewItem(prepared.item_id, ItemState.PENDING, payload_ref=ref, containers=containers)
+    return NewItem(
+        prepared.item_id,
+        ItemState.PENDING,
+        payload=prepared.text,
+        containers=containers,
+        size=prepared.item_size_bytes,
+    )
 
 
 def _requeue(message: PlanMessage, retry_after: float | None, deps: PipelineDeps) -> None:

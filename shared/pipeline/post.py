@@ -1,16 +1,21 @@
-"""[ingest-items]: post (or put) each item to the GeoCatalog and schedule its status check.
+"""[ingest-items]: post one batch of items to the GeoCatalog and schedule its status check.
 
-Delivery is at least once, so an item is first CLAIMED (pending -> submitting, guarded by the
-row's ETag and tagged with the queue message id): of two deliveries only one posts. A claim left
-behind by a crashed worker is taken over by a redelivery of the same message at once, and by any
-other message once it is older than the longest an invocation can run.
+A batch goes as ONE FeatureCollection (one operation for all its items), after one search by
+ids that finds the items already in the collection (`skipped` in create mode, replaced with PUT
+in upsert mode: the GeoCatalog has no batch replace). Items that must be posted on their own (to
+learn their own error code after a failed batch, or told to by an upsert fallback) go singly.
+
+Delivery is at least once, so the batch is first CLAIMED (its row tagged with the queue message
+id, its pending items moved to `submitting`, in one ETag-guarded transaction): of two deliveries
+only one posts. A claim left behind by a crashed worker is taken over by a redelivery of the same
+message at once, and by any other message once it is older than an invocation can run.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from shared.geocatalog.errors import (
@@ -19,184 +24,333 @@ from shared.geocatalog.errors import (
     ThrottledError,
     TransientError,
 )
-from shared.geocatalog.models import Operation
 from shared.ingest_request import IngestMode
-from shared.jobs.records import ItemError, ItemRecord, JobRecord
+from shared.jobs.records import BatchRecord, ItemError, ItemRecord, JobRecord
 from shared.jobs.states import ItemState
-from shared.jobs.store import ItemUpdate
-from shared.messages import ItemsMessage, StatusEntry, StatusMessage
+from shared.jobs.store import BatchChange, ItemUpdate
+from shared.messages import BatchMessage, StatusMessage
 from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
+from shared.pipeline.existing import find_existing
 
 logger = logging.getLogger(__name__)
 
 # Longer than functionTimeout (10 min) plus the host's lease slack: a claim this old is orphaned.
 CLAIM_STALE_AFTER = timedelta(minutes=15)
+ALREADY_EXISTS = "ItemAlreadyExistsInCollection"
+# The GeoCatalog refused a FeatureCollection for its size (the operation's code, or the
+# synchronous answer): the batch is split and posted again.
+SIZE_CODES = frozenset({"PostItemCollectionSizeExceeded"})
+
+
+@dataclass
+class _Outcome:
+    """What posting did to each claimed item, recorded in one transaction at the end."""
+
+    moves: dict[int, tuple[ItemState, ItemUpdate]] = field(default_factory=dict)
+    operations: list[str] = field(default_factory=list)
+    chunk_size: int | None = None
+    # Times this batch was throttled before (the delay grows with it).
+    throttled_before: int = 0
+    throttled: ThrottledError | None = None
+    transient: TransientError | None = None
+
+    def move(self, items: Iterable[ItemRecord], to: ItemState, update: ItemUpdate) -> None:
+        for item in items:
+            self.moves[item.index] = (to, update)
 
 
 @dataclass(frozen=True)
-class PostOutcome:
-    item_id: str
+class PostReport:
+    batch: str
     result: str
+    operations: tuple[str, ...] = ()
 
 
-def post_items(message: ItemsMessage, *, message_id: str, deps: PipelineDeps) -> list[PostOutcome]:
-    job = deps.store.get_job(message.job_id)
+def post_batch(message: BatchMessage, *, message_id: str, deps: PipelineDeps) -> PostReport:
+    store = deps.store
+    job = store.get_job(message.job_id)
     if job is None:
         logger.warning("items message for unknown job %s dropped", message.job_id)
-        return []
-    return [_post_one(job, item_id, message, message_id, deps) for item_id in message.item_ids]
-
-
-def _post_one(
-    job: JobRecord, item_id: str, message: ItemsMessage, message_id: str, deps: PipelineDeps
-) -> PostOutcome:
-    store = deps.store
-    item = store.get_item(job.job_id, item_id)
-    if item is None:
-        return PostOutcome(item_id, "unknown-item")
+        return PostReport(message.batch, "unknown-job")
     if job.canceled:
-        canceled = store.transition(
-            job.job_id,
-            item_id,
-            to=ItemState.CANCELED,
-            allowed_from={ItemState.PENDING},
-            update=ItemUpdate(error=ItemError("JobCanceled", "the job was canceled")),
-        )
-        if canceled.shard_drained:
-            store.settle(job.job_id)
-        return PostOutcome(item_id, "canceled")
-    if not _may_claim(item, message_id, deps):
-        return PostOutcome(item_id, f"already-{item.state.value}")
-    # The claim rule is checked again on the row the claim is written to: another delivery may
-    # have claimed the item since it was read above, and must then keep it.
-    claimed = store.transition(
-        job.job_id,
-        item_id,
-        to=ItemState.SUBMITTING,
-        allowed_from={ItemState.PENDING, ItemState.SUBMITTING},
-        update=ItemUpdate(claim=message_id, add_attempt=True),
-        guard=lambda current: _may_claim(current, message_id, deps),
-    )
-    if not claimed.applied or claimed.item is None:
-        return PostOutcome(item_id, "lost-claim")
-    item = claimed.item
-    payload = (
-        item.payload if item.payload is not None else deps.payloads.get(item.payload_ref or "")
-    )
-    stac_item = json.loads(payload)
+        return _cancel_pending(job, message.batch, deps)
+    claimed = store.change_batch(job.job_id, message.batch, _claim(message_id, deps))
+    if claimed.batch is None:
+        return PostReport(message.batch, "unknown-batch")
+    if not claimed.applied:
+        return PostReport(message.batch, "nothing-to-claim")
+    batch = claimed.batch
+    todo = [i for i in batch.items if i.state is ItemState.SUBMITTING]
+    outcome = _Outcome(throttled_before=message.throttled)
     try:
-        # Normally a cache hit; renews a source that is about to expire on a long job.
-        for container in item.containers:
+        _post(job, batch, todo, outcome, deps)
+    finally:
+        # Whatever happened, every claimed item is recorded in one transaction: posted ones as
+        # submitted, refused ones with their code, the rest given back as pending.
+        _record(job, batch, todo, message_id, outcome, deps)
+    if outcome.transient is not None:
+        # The host retries the message (and dead-letters it after maxDequeueCount).
+        raise outcome.transient
+    return PostReport(message.batch, "posted", tuple(outcome.operations))
+
+
+def _claim(message_id: str, deps: PipelineDeps) -> Callable[[BatchRecord], BatchChange | None]:
+    def decide(batch: BatchRecord) -> BatchChange | None:
+        if batch.claim and batch.claim != message_id:
+            claimed_at = batch.claimed_at
+            if claimed_at is not None and deps.clock() - claimed_at <= CLAIM_STALE_AFTER:
+                return None  # another delivery is posting this batch right now
+        pending = batch.in_state(ItemState.PENDING)
+        # Items left `submitting` by a claim that died are taken over with the claim.
+        if not pending and not batch.in_state(ItemState.SUBMITTING):
+            return None
+        moves = {i.index: (ItemState.SUBMITTING, ItemUpdate()) for i in pending}
+        return BatchChange(items=moves, claim=message_id)
+
+    return decide
+
+
+def _post(
+    job: JobRecord,
+    batch: BatchRecord,
+    todo: Sequence[ItemRecord],
+    outcome: _Outcome,
+    deps: PipelineDeps,
+) -> None:
+    try:
+        # Normally cache hits; renews a source that is about to expire on a long job.
+        for container in sorted({c for item in todo for c in item.containers}):
             deps.sources.ensure(container)
-        method = message.method or _method_for(job, item_id, deps)
-        if method == "PUT":
-            operation = deps.catalog.replace_item(job.collection, item_id, stac_item)
-        else:
-            operation = deps.catalog.create_items(job.collection, stac_item)
+        existing = find_existing(deps.catalog, job.collection, [i.item_id for i in todo])
     except ThrottledError as exc:
-        _release(job, item_id, ItemError("Throttled", exc.message), deps)
-        delay = throttle_delay(
-            exc.retry_after,
-            message.throttled,
-            cap=deps.settings.pipeline.throttle_max_delay_seconds,
-            rng=deps.rng,
-        )
-        # A fresh message (dequeue count 0): throttling is not a failure of the item.
-        deps.queues.send(
-            ItemsMessage(job.job_id, (item_id,), message.throttled + 1, message.method),
-            delay_seconds=delay,
-        )
-        return PostOutcome(item_id, "throttled")
+        outcome.throttled = exc
+        return
     except TransientError as exc:
-        _release(job, item_id, ItemError(exc.code or "Transient", exc.message), deps)
-        raise
+        outcome.transient = exc
+        return
+    upsert = job.mode == IngestMode.UPSERT.value
+    alone: list[tuple[ItemRecord, str]] = []
+    together: list[ItemRecord] = []
+    for item in todo:
+        present = item.item_id in existing
+        if item.method == "PUT" or (upsert and present):
+            alone.append((item, "PUT"))
+        elif present and not upsert:
+            _already_there(item, outcome)
+        elif item.single or item.method == "POST":
+            alone.append((item, "POST"))
+        else:
+            together.append(item)
+    payload = _Payloads(batch, deps)
+    chunk = batch.chunk_size or len(together) or 1
+    queue: list[list[ItemRecord]] = [
+        together[i : i + chunk] for i in range(0, len(together), chunk)
+    ]
+    queue += [[item] for item, method in alone if method == "POST"]
+    puts = [item for item, method in alone if method == "PUT"]
+    while queue and outcome.throttled is None and outcome.transient is None:
+        group = queue.pop(0)
+        smaller = _post_group(job, group, outcome, deps, payload)
+        if smaller:
+            outcome.chunk_size = len(smaller[0])
+            queue[:0] = smaller
+    for item in puts:
+        if outcome.throttled is not None or outcome.transient is not None:
+            break
+        _put_one(job, item, outcome, deps, payload)
+
+
+def _already_there(item: ItemRecord, outcome: _Outcome) -> None:
+    if item.posted:
+        # Not there when the item was first posted (that search would have skipped it): an
+        # earlier post of ours landed although its answer was lost.
+        outcome.move([item], ItemState.SUCCEEDED, ItemUpdate(clear_error=True))
+        return
+    error = ItemError(ALREADY_EXISTS, "already in the collection; not posted (create mode)")
+    outcome.move([item], ItemState.SKIPPED, ItemUpdate(error=error))
+
+
+def _post_group(
+    job: JobRecord,
+    group: list[ItemRecord],
+    outcome: _Outcome,
+    deps: PipelineDeps,
+    payload: _Payloads,
+) -> list[list[ItemRecord]] | None:
+    """POST one FeatureCollection (or one item); returns smaller groups if it was too large."""
+    body = payload(group[0]) if len(group) == 1 else payload.collection(group)
+    try:
+        operation = deps.catalog.create_items(job.collection, body)
+    except ThrottledError as exc:
+        outcome.throttled = exc
+        return None
+    except TransientError as exc:
+        # The post may have landed although its answer was lost: say so, so that the next
+        # search by ids takes an item found there as ours.
+        outcome.transient = exc
+        outcome.move(group, ItemState.PENDING, _lost(exc))
+        return None
     except NotFoundError as exc:
-        return _fail(
-            job, item_id, ItemError(exc.code or "CollectionDoesNotExist", exc.message), deps
-        )
+        error = ItemError(exc.code or "CollectionDoesNotExist", exc.message)
+        outcome.move(group, ItemState.FAILED, ItemUpdate(error=error, add_attempt=True))
+        return None
+    except GeoCatalogError as exc:
+        if len(group) > 1:
+            if exc.status == 413 or exc.code in SIZE_CODES:
+                half = (len(group) + 1) // 2
+                return [group[:half], group[half:]]
+            # Refused as a whole (a 4xx naming no item): post each on its own to learn which
+            # item is at fault, with its own code.
+            outcome.move(group, ItemState.PENDING, ItemUpdate(single=True))
+            return None
+        code = exc.code or (f"HTTP{exc.status}" if exc.status else "GeoCatalogError")
+        error = ItemError(code, exc.message)
+        outcome.move(group, ItemState.FAILED, ItemUpdate(error=error, add_attempt=True))
+        return None
+    outcome.operations.append(operation.id)
+    outcome.move(
+        group,
+        ItemState.SUBMITTED,
+        ItemUpdate(operation_id=operation.id, add_attempt=True, posted=True, clear_error=True),
+    )
+    return None
+
+
+def _put_one(
+    job: JobRecord, item: ItemRecord, outcome: _Outcome, deps: PipelineDeps, payload: _Payloads
+) -> None:
+    try:
+        operation = deps.catalog.replace_item(job.collection, item.item_id, payload(item))
+    except ThrottledError as exc:
+        outcome.throttled = exc
+        return
+    except TransientError as exc:
+        outcome.transient = exc
+        outcome.move([item], ItemState.PENDING, _lost(exc))
+        return
     except GeoCatalogError as exc:
         code = exc.code or (f"HTTP{exc.status}" if exc.status else "GeoCatalogError")
-        return _fail(job, item_id, ItemError(code, exc.message), deps)
-    return _submitted(job, item_id, operation, deps)
-
-
-def _may_claim(item: ItemRecord, message_id: str, deps: PipelineDeps) -> bool:
-    if item.state is ItemState.PENDING:
-        return True
-    if item.state is not ItemState.SUBMITTING:
-        return False
-    if item.claim == message_id:
-        return True
-    claimed_at = item.claimed_at
-    return claimed_at is None or deps.clock() - claimed_at > CLAIM_STALE_AFTER
-
-
-def _method_for(job: JobRecord, item_id: str, deps: PipelineDeps) -> str:
-    if job.mode != IngestMode.UPSERT.value:
-        return "POST"
-    # PUT replaces an existing item; whether it also creates a missing one is not documented, so
-    # look first (one GET) rather than rely on it.
-    try:
-        deps.catalog.get_item(job.collection, item_id)
-    except NotFoundError:
-        return "POST"
-    return "PUT"
-
-
-def _submitted(
-    job: JobRecord, item_id: str, operation: Operation, deps: PipelineDeps
-) -> PostOutcome:
-    done = deps.store.transition(
-        job.job_id,
-        item_id,
-        to=ItemState.SUBMITTED,
-        allowed_from={ItemState.SUBMITTING},
-        update=ItemUpdate(operation_id=operation.id, clear_claim=True),
+        error = ItemError(code, exc.message)
+        outcome.move([item], ItemState.FAILED, ItemUpdate(error=error, add_attempt=True))
+        return
+    outcome.operations.append(operation.id)
+    outcome.move(
+        [item],
+        ItemState.SUBMITTED,
+        ItemUpdate(operation_id=operation.id, add_attempt=True, posted=True, clear_error=True),
     )
-    if not done.applied:
-        return PostOutcome(item_id, "lost-claim")
+
+
+def _lost(exc: TransientError) -> ItemUpdate:
+    return ItemUpdate(posted=True, error=ItemError(exc.code or "Transient", exc.message))
+
+
+class _Payloads:
+    """The batch's items as the JSON texts the planner wrote (read once, on first use, and
+    never parsed: a FeatureCollection of them is put together as text)."""
+
+    def __init__(self, batch: BatchRecord, deps: PipelineDeps) -> None:
+        self._batch, self._deps = batch, deps
+        self._lines: list[bytes] | None = None
+
+    def __call__(self, item: ItemRecord) -> bytes:
+        if self._lines is None:
+            self._lines = self._deps.payloads.get_bytes(self._batch.payload_ref or "").split(b"\n")
+            if len(self._lines) != len(self._batch.items):
+                raise MalformedBatch(f"batch {self._batch.key} holds {len(self._lines)} items")
+        line = self._lines[item.index]
+        if line == b"null":
+            raise MalformedBatch(f"batch {self._batch.key} holds no payload for item {item.index}")
+        return line
+
+    def collection(self, items: Sequence[ItemRecord]) -> bytes:
+        return b'{"type":"FeatureCollection","features":[' + b",".join(map(self, items)) + b"]}"
+
+
+class MalformedBatch(RuntimeError):
+    """A batch's blob does not hold what its rows say (never written so by this service)."""
+
+
+def _record(
+    job: JobRecord,
+    batch: BatchRecord,
+    todo: Sequence[ItemRecord],
+    message_id: str,
+    outcome: _Outcome,
+    deps: PipelineDeps,
+) -> None:
+    claimed = {i.index for i in todo}
+    released = ItemUpdate()
+    why = outcome.throttled or outcome.transient
+    if why is not None:
+        code = "Throttled" if outcome.throttled is not None else why.code or "Transient"
+        released = ItemUpdate(error=ItemError(code, why.message))
+    given_back: list[int] = []
+
+    def decide(current: BatchRecord) -> BatchChange | None:
+        given_back.clear()
+        moves: dict[int, tuple[ItemState, ItemUpdate]] = {}
+        for item in current.items:
+            if item.index not in claimed or item.state is not ItemState.SUBMITTING:
+                continue  # a delivery that took the claim over since has it now
+            moves[item.index] = outcome.moves.get(item.index, (ItemState.PENDING, released))
+            if moves[item.index][0] is ItemState.PENDING:
+                given_back.append(item.index)
+        return BatchChange(
+            items=moves,
+            clear_claim=current.claim == message_id,
+            chunk_size=outcome.chunk_size,
+        )
+
+    result = deps.store.change_batch(job.job_id, batch.key, decide, seen=batch)
+    after = result.batch
     pipeline = deps.settings.pipeline
-    deps.queues.send(
-        StatusMessage(job.job_id, (StatusEntry(item_id, operation.id),)),
-        delay_seconds=pipeline.status_initial_delay_seconds,
-    )
+    if outcome.operations:
+        deps.queues.send(
+            StatusMessage(job.job_id, batch.key, tuple(outcome.operations)),
+            delay_seconds=pipeline.status_initial_delay_seconds,
+        )
+    if outcome.throttled is not None:
+        delay = throttle_delay(
+            outcome.throttled.retry_after,
+            outcome.throttled_before,
+            cap=pipeline.throttle_max_delay_seconds,
+            rng=deps.rng,
+        )
+        # A fresh message (dequeue count 0): throttling is not a failure of the batch.
+        deps.queues.send(
+            BatchMessage(job.job_id, batch.key, throttled=outcome.throttled_before + 1),
+            delay_seconds=delay,
+        )
+    elif outcome.transient is None and given_back and result.applied:
+        # Items given back to be posted singly (or in smaller pieces): post them now.
+        deps.queues.send(BatchMessage(job.job_id, batch.key))
+    counts = {s.value: n for s, n in (after.counts if after else {}).items() if n}
     logger.info(
-        "item %s of job %s submitted as operation %s",
-        item_id,
+        "batch %s of job %s: %s operations, %s",
+        batch.key,
         job.job_id,
-        operation.id,
-        extra={"jobId": job.job_id, "itemId": item_id, "operationId": operation.id},
+        len(outcome.operations),
+        counts,
+        extra={"jobId": job.job_id, "batch": batch.key, "operations": outcome.operations},
     )
-    return PostOutcome(item_id, "submitted")
-
-
-def _release(job: JobRecord, item_id: str, error: ItemError, deps: PipelineDeps) -> None:
-    """Give the claim back (nothing was posted) and remember why, as the item's last error."""
-    deps.store.transition(
-        job.job_id,
-        item_id,
-        to=ItemState.PENDING,
-        allowed_from={ItemState.SUBMITTING},
-        update=ItemUpdate(undo_attempt=True, clear_claim=True, error=error),
-    )
-
-
-def _fail(job: JobRecord, item_id: str, error: ItemError, deps: PipelineDeps) -> PostOutcome:
-    failed = deps.store.transition(
-        job.job_id,
-        item_id,
-        to=ItemState.FAILED,
-        allowed_from={ItemState.SUBMITTING},
-        update=ItemUpdate(error=error, clear_claim=True),
-    )
-    logger.warning(
-        "item %s of job %s failed: %s",
-        item_id,
-        job.job_id,
-        error.code,
-        extra={"jobId": job.job_id, "itemId": item_id, "code": error.code},
-    )
-    if failed.shard_drained:
+    if result.drained:
         deps.store.settle(job.job_id)
-    return PostOutcome(item_id, "failed")
+
+
+def _cancel_pending(job: JobRecord, batch_key: str, deps: PipelineDeps) -> PostReport:
+    error = ItemError("JobCanceled", "the job was canceled")
+
+    def decide(batch: BatchRecord) -> BatchChange | None:
+        pending = batch.in_state(ItemState.PENDING)
+        if not pending:
+            return None
+        return BatchChange(
+            items={i.index: (ItemState.CANCELED, ItemUpdate(error=error)) for i in pending}
+        )
+
+    result = deps.store.change_batch(job.job_id, batch_key, decide)
+    if result.drained:
+        deps.store.settle(job.job_id)
+    return PostReport(batch_key, "canceled")

@@ -1,31 +1,40 @@
-"""[ingest-status]: follow each item's GeoCatalog operation until it settles.
+"""[ingest-status]: follow the operations that carry a batch's items until they settle.
 
 Checks are scheduled (a delayed message with a growing delay), never spun: status reads spend
-the same 50 calls/s budget as posts. A failed operation is classified: retryable codes are
-re-posted (bounded), a credential failure renews the container's SAS and re-posts once, a
-duplicate is `skipped` in create mode, anything else is `failed` with the service's code.
+the same 50 calls/s budget as posts. All outcomes of one check are recorded in one transaction.
+
+A batch operation that succeeded settles all its items. One that failed is classified without
+parsing its error text: a size refusal splits the batch, a credential failure renews the
+containers' SAS and re-posts once, a transient code re-posts (bounded), a missing collection
+fails every item; anything else (`ErrorsInBatchOperation` among them) is settled by one search
+by ids: what landed succeeded, and the rest is posted again singly, so that each item's own
+operation says its own code. A single item's failed operation is classified as before: a
+duplicate is `skipped` in create mode, anything else `failed` with the service's code.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
-from shared.geocatalog.errors import GeoCatalogError, NotFoundError, ThrottledError
+from shared.geocatalog.errors import GeoCatalogError, ThrottledError
 from shared.geocatalog.models import Operation, OperationStatus
 from shared.ingest_request import IngestMode
 from shared.ingestion_sources import SourceStatus
-from shared.jobs.records import ItemError, ItemRecord, JobRecord
+from shared.jobs.records import BatchRecord, ItemError, ItemRecord, JobRecord
 from shared.jobs.states import ItemState
-from shared.jobs.store import ItemUpdate
-from shared.messages import ItemsMessage, StatusEntry, StatusMessage
+from shared.jobs.store import BatchChange, ItemUpdate
+from shared.messages import BatchMessage, StatusMessage
 from shared.pipeline.backoff import repost_delay, status_delay, throttle_delay
 from shared.pipeline.deps import PipelineDeps
+from shared.pipeline.existing import find_existing
+from shared.pipeline.operations import resolve_operations
+from shared.pipeline.post import ALREADY_EXISTS, SIZE_CODES
 
 logger = logging.getLogger(__name__)
 
-ALREADY_EXISTS = "ItemAlreadyExistsInCollection"
 # Codes the service documents as transient by nature (geocatalog-api.md §6).
 RETRYABLE_CODES = frozenset(
     {
@@ -39,65 +48,261 @@ RETRYABLE_CODES = frozenset(
 CREDENTIAL_CODES = frozenset({"IngestionAuthenticationFailed", "IngestionResourceForbidden"})
 # What an update of a missing item is called when PUT does not create (upsert falls back to POST).
 MISSING_ON_UPDATE = frozenset({"NoRecordsToUpdate", "NoRecordsToPatch"})
+# A batch that failed for one of these failed for every item alike: no single re-posts.
+WHOLE_BATCH_CODES = frozenset({"CollectionDoesNotExist"})
 _REPOST_CAP_SECONDS = 300.0
+
+Moves = dict[int, tuple[ItemState, ItemUpdate]]
+
+
+@dataclass
+class _Plan:
+    """What this check decided, recorded in one transaction."""
+
+    moves: Moves = field(default_factory=dict)
+    running: list[str] = field(default_factory=list)
+    chunk_size: int | None = None
+    # Items given back to be posted again, and after how long.
+    repost_delay: float | None = None
+
+    def move(self, items: Sequence[ItemRecord], to: ItemState, update: ItemUpdate) -> None:
+        for item in items:
+            self.moves[item.index] = (to, update)
+
+    def repost(self, items: Sequence[ItemRecord], update: ItemUpdate, delay: float) -> None:
+        if not items:
+            return
+        self.move(items, ItemState.PENDING, update)
+        self.repost_delay = delay if self.repost_delay is None else min(self.repost_delay, delay)
 
 
 def check_status(message: StatusMessage, deps: PipelineDeps) -> None:
-    job = deps.store.get_job(message.job_id)
+    store = deps.store
+    job = store.get_job(message.job_id)
     if job is None:
         logger.warning("status message for unknown job %s dropped", message.job_id)
         return
-    still_running: list[StatusEntry] = []
-    for index, entry in enumerate(message.entries):
-        item = deps.store.get_item(job.job_id, entry.item_id)
-        if item is None or item.state is not ItemState.SUBMITTED:
-            continue
-        if item.operation_id != entry.operation_id:
-            continue  # a stale check of an earlier attempt
-        try:
-            operation = deps.catalog.get_operation(entry.operation_id)
-        except ThrottledError as exc:
-            _requeue(message, message.entries[index:], still_running, exc.retry_after, deps)
-            return
-        except NotFoundError:
-            _settle_item(
-                job,
-                item,
-                ItemState.FAILED,
-                ItemError("OperationNotFound", f"operation {entry.operation_id} is unknown"),
-                deps,
+    batch = store.read_batch(job.job_id, message.batch)
+    if batch is None:
+        logger.warning("status message for unknown batch %s dropped", message.batch)
+        return
+    carried = _carried(batch, message.operation_ids)
+    if not carried:
+        return  # a stale check: every item has moved on from these operations
+    try:
+        operations = resolve_operations(
+            deps.catalog, job.collection, carried, since=_oldest(carried)
+        )
+        plan = _decide(job, batch, message, carried, operations, deps)
+    except ThrottledError as exc:
+        _requeue(message, exc.retry_after, deps)
+        return
+    _record(job, batch, message, carried, plan, deps)
+
+
+def _carried(batch: BatchRecord, operation_ids: Sequence[str]) -> dict[str, list[ItemRecord]]:
+    """The message's operations that submitted items still follow, with those items."""
+    wanted = set(operation_ids)
+    carried: dict[str, list[ItemRecord]] = {}
+    for item in batch.in_state(ItemState.SUBMITTED):
+        if item.operation_id in wanted:
+            carried.setdefault(item.operation_id, []).append(item)
+    return carried
+
+
+def _oldest(carried: Mapping[str, list[ItemRecord]]) -> datetime | None:
+    stamps = [i.updated_at for items in carried.values() for i in items if i.updated_at]
+    return min(stamps) if stamps else None
+
+
+def _decide(
+    job: JobRecord,
+    batch: BatchRecord,
+    message: StatusMessage,
+    carried: Mapping[str, list[ItemRecord]],
+    operations: Mapping[str, Operation | None],
+    deps: PipelineDeps,
+) -> _Plan:
+    plan = _Plan()
+    give_up = message.check + 1 >= deps.settings.pipeline.max_status_checks
+    for op_id, items in carried.items():
+        operation = operations.get(op_id)
+        if operation is None:
+            error = ItemError("OperationNotFound", f"operation {op_id} is unknown")
+            plan.move(items, ItemState.FAILED, ItemUpdate(error=error))
+        elif operation.is_terminal:
+            _resolve(job, batch, items, operation, plan, deps)
+        elif give_up:
+            error = ItemError(
+                "OperationTimedOut",
+                f"operation {op_id} still {operation.status} after {message.check + 1} checks",
             )
-            continue
-        if operation.is_terminal:
-            _resolve(job, item, operation, deps)
-        elif message.check + 1 >= deps.settings.pipeline.max_status_checks:
-            _settle_item(
-                job,
-                item,
-                ItemState.FAILED,
-                ItemError(
-                    "OperationTimedOut",
-                    f"operation {operation.id} still {operation.status} after "
-                    f"{message.check + 1} checks",
-                ),
-                deps,
-            )
+            plan.move(items, ItemState.FAILED, ItemUpdate(error=error))
         else:
             if job.canceled:
                 _cancel_operation(operation, deps)
-            # Recording the check keeps the row's UpdatedAt fresh: the sweeper reads that as
-            # "this status chain is alive" and leaves it alone.
-            deps.store.transition(
-                job.job_id,
-                item.item_id,
-                to=ItemState.SUBMITTED,
-                allowed_from={ItemState.SUBMITTED},
-                update=ItemUpdate(checks=message.check + 1),
-                guard=_still_following(item),
-            )
-            still_running.append(entry)
-    if still_running:
-        pipeline = deps.settings.pipeline
+            plan.running.append(op_id)
+    return plan
+
+
+def _resolve(
+    job: JobRecord,
+    batch: BatchRecord,
+    items: list[ItemRecord],
+    operation: Operation,
+    plan: _Plan,
+    deps: PipelineDeps,
+) -> None:
+    if operation.status is OperationStatus.SUCCEEDED:
+        plan.move(items, ItemState.SUCCEEDED, ItemUpdate(clear_error=True))
+        return
+    if operation.status is OperationStatus.CANCELED:
+        code = operation.error_code or "CanceledOperation"
+        error = ItemError(code, operation.error_message or "")
+        plan.move(items, ItemState.CANCELED, ItemUpdate(error=error))
+        return
+    code = operation.error_code or "Unknown"
+    error = ItemError(code, operation.error_message or f"operation {operation.id} failed")
+    if len(items) == 1:
+        _resolve_one(job, items[0], error, plan, deps)
+    else:
+        _resolve_batch(job, batch, items, error, plan, deps)
+
+
+def _resolve_one(
+    job: JobRecord, item: ItemRecord, error: ItemError, plan: _Plan, deps: PipelineDeps
+) -> None:
+    code = error.code
+    upsert = job.mode == IngestMode.UPSERT.value
+    attempts_left = item.attempts < deps.settings.pipeline.max_post_attempts
+    if code == ALREADY_EXISTS and not upsert:
+        plan.move([item], ItemState.SKIPPED, ItemUpdate(error=error))
+    elif code == ALREADY_EXISTS and upsert and attempts_left:
+        # Created by someone between our search and our POST: replace it instead.
+        plan.repost([item], _again(error, method="PUT"), 0.0)
+    elif code in MISSING_ON_UPDATE and upsert and attempts_left:
+        plan.repost([item], _again(error, method="POST"), 0.0)
+    elif code in RETRYABLE_CODES and attempts_left:
+        plan.repost([item], _again(error), _delay(item.attempts, deps))
+    elif code in CREDENTIAL_CODES and not item.renewed and _renew_sources([item], deps):
+        plan.repost([item], _again(error, renewed=True), 0.0)
+    else:
+        _fail(job, [item], error, plan)
+
+
+def _resolve_batch(
+    job: JobRecord,
+    batch: BatchRecord,
+    items: list[ItemRecord],
+    error: ItemError,
+    plan: _Plan,
+    deps: PipelineDeps,
+) -> None:
+    code = error.code
+    attempts = max(i.attempts for i in items)
+    if code in SIZE_CODES:
+        plan.chunk_size = max(1, (len(items) + 1) // 2)
+        plan.repost(items, _again(error), 0.0)
+    elif (
+        code in CREDENTIAL_CODES
+        and not all(i.renewed for i in items)
+        and _renew_sources(items, deps)
+    ):
+        plan.repost(items, _again(error, renewed=True), 0.0)
+    elif code in RETRYABLE_CODES and attempts < deps.settings.pipeline.max_post_attempts:
+        plan.repost(items, _again(error), _delay(attempts, deps))
+    elif code in WHOLE_BATCH_CODES:
+        _fail(job, items, error, plan)
+    else:
+        landed = find_existing(deps.catalog, job.collection, [i.item_id for i in items])
+        ok = [i for i in items if i.item_id in landed]
+        rest = [i for i in items if i.item_id not in landed]
+        plan.move(ok, ItemState.SUCCEEDED, ItemUpdate(clear_error=True))
+        plan.repost(rest, _again(error, single=True), 0.0)
+        logger.info(
+            "batch %s of job %s partly failed (%s): %s landed, %s posted again singly",
+            batch.key,
+            job.job_id,
+            code,
+            len(ok),
+            len(rest),
+            extra={"jobId": job.job_id, "batch": batch.key, "code": code},
+        )
+
+
+def _again(
+    error: ItemError, *, method: str | None = None, renewed: bool = False, single: bool = False
+) -> ItemUpdate:
+    return ItemUpdate(
+        error=error,
+        clear_operation=True,
+        method=method,
+        renewed=True if renewed else None,
+        single=True if single else None,
+    )
+
+
+def _delay(attempts: int, deps: PipelineDeps) -> float:
+    return repost_delay(attempts, cap=_REPOST_CAP_SECONDS, rng=deps.rng)
+
+
+def _fail(job: JobRecord, items: Sequence[ItemRecord], error: ItemError, plan: _Plan) -> None:
+    plan.move(items, ItemState.FAILED, ItemUpdate(error=error))
+    logger.warning(
+        "%s items of job %s failed: %s",
+        len(items),
+        job.job_id,
+        error.code,
+        extra={"jobId": job.job_id, "code": error.code},
+    )
+
+
+def _renew_sources(items: Sequence[ItemRecord], deps: PipelineDeps) -> bool:
+    """Force fresh SAS sources for the items' containers; True if any could be renewed."""
+    renewed = False
+    for container in sorted({c for item in items for c in item.containers}):
+        outcome = deps.sources.ensure(container, force_renew=True)
+        renewed = renewed or outcome.status in (SourceStatus.RENEWED, SourceStatus.CREATED)
+    return renewed
+
+
+def _record(
+    job: JobRecord,
+    batch: BatchRecord,
+    message: StatusMessage,
+    carried: Mapping[str, list[ItemRecord]],
+    plan: _Plan,
+    deps: PipelineDeps,
+) -> None:
+    following = {i.index: op for op, items in carried.items() for i in items}
+    reposted: list[int] = []
+
+    def decide(current: BatchRecord) -> BatchChange | None:
+        reposted.clear()
+        moves: Moves = {}
+        for item in current.items:
+            decided = plan.moves.get(item.index)
+            # Only while the row still follows the operation this check read: a duplicate
+            # check may have settled it, or another copy re-posted it, since.
+            if (
+                decided is not None
+                and item.state is ItemState.SUBMITTED
+                and item.operation_id == following.get(item.index)
+            ):
+                moves[item.index] = decided
+                if decided[0] is ItemState.PENDING:
+                    reposted.append(item.index)
+        # Recording the check keeps the batch row's timestamp fresh: the sweeper reads that as
+        # "this status chain is alive" and leaves it alone.
+        return BatchChange(
+            items=moves,
+            checks=message.check + 1,
+            chunk_size=plan.chunk_size,
+        )
+
+    result = deps.store.change_batch(job.job_id, batch.key, decide, seen=batch)
+    pipeline = deps.settings.pipeline
+    if plan.running:
         delay = status_delay(
             message.check + 1,
             initial=pipeline.status_initial_delay_seconds,
@@ -105,119 +310,12 @@ def check_status(message: StatusMessage, deps: PipelineDeps) -> None:
             rng=deps.rng,
         )
         deps.queues.send(
-            StatusMessage(job.job_id, tuple(still_running), check=message.check + 1),
+            StatusMessage(job.job_id, batch.key, tuple(plan.running), check=message.check + 1),
             delay_seconds=delay,
         )
-
-
-def _resolve(job: JobRecord, item: ItemRecord, operation: Operation, deps: PipelineDeps) -> None:
-    if operation.status is OperationStatus.SUCCEEDED:
-        _settle_item(job, item, ItemState.SUCCEEDED, None, deps)
-        return
-    if operation.status is OperationStatus.CANCELED:
-        error = ItemError(
-            operation.error_code or "CanceledOperation", operation.error_message or ""
-        )
-        _settle_item(job, item, ItemState.CANCELED, error, deps)
-        return
-    code = operation.error_code or "Unknown"
-    error = ItemError(code, operation.error_message or f"operation {operation.id} failed")
-    upsert = job.mode == IngestMode.UPSERT.value
-    max_attempts = deps.settings.pipeline.max_post_attempts
-    if code == ALREADY_EXISTS and not upsert:
-        _settle_item(job, item, ItemState.SKIPPED, error, deps)
-    elif code == ALREADY_EXISTS and upsert and item.attempts < max_attempts:
-        # Created by someone between our existence check and our POST: replace it instead.
-        _repost(job, item, error, deps, method="PUT")
-    elif code in MISSING_ON_UPDATE and upsert and item.attempts < max_attempts:
-        _repost(job, item, error, deps, method="POST")
-    elif code in RETRYABLE_CODES and item.attempts < max_attempts:
-        _repost(job, item, error, deps)
-    elif code in CREDENTIAL_CODES and not item.renewed and _renew_sources(item, deps):
-        _repost(job, item, error, deps, renewed=True)
-    else:
-        _settle_item(job, item, ItemState.FAILED, error, deps)
-
-
-def _renew_sources(item: ItemRecord, deps: PipelineDeps) -> bool:
-    """Force fresh SAS sources for the item's containers; True if any could be renewed."""
-    renewed = False
-    for container in item.containers:
-        outcome = deps.sources.ensure(container, force_renew=True)
-        renewed = renewed or outcome.status in (SourceStatus.RENEWED, SourceStatus.CREATED)
-    return renewed
-
-
-def _still_following(item: ItemRecord) -> Callable[[ItemRecord], bool]:
-    """The outcome of `item`'s operation may be recorded only while the row still follows that
-    operation: a duplicate check may have read it before another copy re-posted the item."""
-    return lambda current: current.operation_id == item.operation_id
-
-
-def _repost(
-    job: JobRecord,
-    item: ItemRecord,
-    error: ItemError,
-    deps: PipelineDeps,
-    *,
-    method: str | None = None,
-    renewed: bool = False,
-) -> None:
-    moved = deps.store.transition(
-        job.job_id,
-        item.item_id,
-        to=ItemState.PENDING,
-        allowed_from={ItemState.SUBMITTED},
-        update=ItemUpdate(error=error, clear_operation=True, renewed=True if renewed else None),
-        guard=_still_following(item),
-    )
-    if not moved.applied:
-        return
-    delay = (
-        0.0
-        if renewed or method
-        else repost_delay(item.attempts, cap=_REPOST_CAP_SECONDS, rng=deps.rng)
-    )
-    deps.queues.send(ItemsMessage(job.job_id, (item.item_id,), method=method), delay_seconds=delay)
-    logger.info(
-        "item %s of job %s re-posted after %s (attempt %s)",
-        item.item_id,
-        job.job_id,
-        error.code,
-        item.attempts + 1,
-        extra={"jobId": job.job_id, "itemId": item.item_id, "code": error.code},
-    )
-
-
-def _settle_item(
-    job: JobRecord,
-    item: ItemRecord,
-    state: ItemState,
-    error: ItemError | None,
-    deps: PipelineDeps,
-) -> None:
-    update = ItemUpdate(error=error) if error else ItemUpdate(clear_error=True)
-    moved = deps.store.transition(
-        job.job_id,
-        item.item_id,
-        to=state,
-        allowed_from={ItemState.SUBMITTED},
-        update=update,
-        guard=_still_following(item),
-    )
-    if not moved.applied:
-        return
-    if state is ItemState.FAILED and error is not None:
-        logger.warning(
-            "item %s of job %s failed: %s",
-            item.item_id,
-            job.job_id,
-            error.code,
-            extra={"jobId": job.job_id, "itemId": item.item_id, "code": error.code},
-        )
-    # Only the change that empties its counter shard can be the job's last; settling reads
-    # three rows, so skip it otherwise.
-    if moved.shard_drained:
+    if plan.repost_delay is not None and reposted and result.applied:
+        deps.queues.send(BatchMessage(job.job_id, batch.key), delay_seconds=plan.repost_delay)
+    if result.drained:
         deps.store.settle(job.job_id)
 
 
@@ -231,20 +329,11 @@ def _cancel_operation(operation: Operation, deps: PipelineDeps) -> None:
         logger.info("could not cancel operation %s: %s", operation.id, exc.code)
 
 
-def _requeue(
-    message: StatusMessage,
-    unchecked: Sequence[StatusEntry],
-    running: Sequence[StatusEntry],
-    retry_after: float | None,
-    deps: PipelineDeps,
-) -> None:
+def _requeue(message: StatusMessage, retry_after: float | None, deps: PipelineDeps) -> None:
     delay = throttle_delay(
         retry_after,
         message.throttled,
         cap=deps.settings.pipeline.throttle_max_delay_seconds,
         rng=deps.rng,
     )
-    deps.queues.send(
-        replace(message, entries=(*running, *unchecked), throttled=message.throttled + 1),
-        delay_seconds=delay,
-    )
+    deps.queues.send(replace(message, throttled=message.throttled + 1), delay_seconds=delay)

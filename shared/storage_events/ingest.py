@@ -25,7 +25,6 @@ from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState
 from shared.jobs.store import JobExists
-from shared.payloads import MAX_INLINE_CHARS
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
 from shared.retry import wait_for_operation
@@ -295,8 +294,13 @@ def _resolved(raw: object, blob_url: str) -> object:
 def _pending(prepared: PreparedItem) -> NewItem:
     text = json.dumps(prepared.item, separators=(",", ":"), ensure_ascii=False)
     containers = tuple(sorted(prepared.containers))
-    # A payload too large for a Table property moves to a blob once the job is known (_stored).
-    return NewItem(prepared.item_id, ItemState.PENDING, payload=text, containers=containers)
+    return NewItem(
+        prepared.item_id,
+        ItemState.PENDING,
+        payload=text,
+        containers=containers,
+        size=len(text.encode()),
+    )
 
 
 def _register(
@@ -316,8 +320,8 @@ def _register(
         job = _rolling_job(job_id, route, collection, record, pipeline)
         containers = sorted({c for e in group if e.prepared for c in e.prepared.containers})
         statuses = {c: deps.sources.ensure(c, watched=_watched(c, deps)) for c in containers}
-        items = [_stored(e.item, job_id, pipeline) for e in group]
-        register_and_dispatch(job_id, f"blob:{blob.url}@{record.sequencer}", items, pipeline)
+        items = [e.item for e in group]
+        register_and_dispatch(job_id, _unit(f"blob:{blob.url}@{record.sequencer}"), items, pipeline)
         if statuses and any(c not in job.containers for c in statuses):
             pipeline.store.update_job(job_id, _with_containers(statuses))
         _keep_open(job_id, pipeline)
@@ -335,13 +339,6 @@ def _watched(container_url: str, deps: StorageEventDeps) -> bool:
         r.container_url.lower() == container_url.rstrip("/").lower()
         for r in deps.settings.routes.routes
     )
-
-
-def _stored(item: NewItem, job_id: str, pipeline: PipelineDeps) -> NewItem:
-    if item.payload is None or len(item.payload) <= MAX_INLINE_CHARS:
-        return item
-    ref = pipeline.payloads.put_item(job_id, item.item_id, item.payload)
-    return replace(item, payload=None, payload_ref=ref)
 
 
 def _rolling_job(
@@ -384,6 +381,11 @@ def _rolling_job(
     return job
 
 
+def _unit(name: str) -> str:
+    """A unit name for the batch keys: stable per delivery, short whatever the blob's name."""
+    return "e" + hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
 def _keep_open(job_id: str, pipeline: PipelineDeps) -> None:
     """A settled rolling job got new items: list it as active again (so the maintenance timer
     watches them), then settle it if nothing new is in flight (all invalid, a redelivery)."""
@@ -412,7 +414,9 @@ def _older(
                 "it was not read",
             ),
         )
-        register_and_dispatch(job_ids[0], f"older:{blob.url}@{event.event_id}", [entry], pipeline)
+        register_and_dispatch(
+            job_ids[0], _unit(f"older:{blob.url}@{event.event_id}"), [entry], pipeline
+        )
         _keep_open(job_ids[0], pipeline)
     logger.info(
         "storage event %s: an older version of %s than the one recorded; skipped",

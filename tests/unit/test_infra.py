@@ -23,6 +23,7 @@ import yaml
 from pycep import BicepParser
 from pycep.models import BicepElement
 
+from shared.ratelimit import instance_share
 from shared.settings import (
     DEFAULT_API_VERSION,
     GEOCATALOG_SCOPE,
@@ -491,7 +492,10 @@ def test_settings_deploy_the_services_defaults_and_its_azure_modes() -> None:
     assert settings.geocatalog.credential is CredentialMode.MANAGED_IDENTITY
     assert settings.geocatalog.managed_identity_client_id == DEPLOYED_VALUES["AZURE_CLIENT_ID"]
     defaults = GeoCatalogSettings(url="")
-    assert settings.geocatalog.max_calls_per_second == defaults.max_calls_per_second
+    assert (
+        settings.geocatalog.subscription_calls_per_second == defaults.subscription_calls_per_second
+    )
+    assert settings.geocatalog.max_calls_per_second is None
     assert settings.geocatalog.timeout_seconds == defaults.timeout_seconds
     assert settings.local_mode is False
     assert settings.pipeline == PipelineSettings()
@@ -503,6 +507,20 @@ def test_settings_deploy_the_services_defaults_and_its_azure_modes() -> None:
     assert settings.allowed_source_hosts == default.allowed_source_hosts
     assert settings.storage.connection_string is None
     assert settings.storage.client_id == DEPLOYED_VALUES["AzureWebJobsStorage__clientId"]
+
+
+def test_the_geocatalog_budget_is_divided_by_the_plans_maximum_instance_count() -> None:
+    settings = Settings.from_env({k: str(v) for k, v in _app_settings().items()})
+    call = _module_call(_parse(MAIN), "function.bicep")["params"]
+    maximum = _evaluate(call["maximumInstanceCount"], _main_symbols())
+    assert isinstance(maximum, int)
+    assert settings.geocatalog.max_instances == maximum
+    per_instance = settings.geocatalog.calls_per_second_per_instance
+    assert per_instance == instance_share(
+        settings.geocatalog.subscription_calls_per_second, maximum
+    )
+    # Every instance at its limit together stays inside the subscription's budget.
+    assert per_instance * maximum <= settings.geocatalog.subscription_calls_per_second
 
 
 def test_host_storage_settings_are_identity_based() -> None:

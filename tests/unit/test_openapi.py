@@ -108,7 +108,9 @@ def test_problem_responses_are_problem_json_and_success_responses_json() -> None
             elif int(status) >= 400 and path != "/api/health":
                 assert list(content) == ["application/problem+json"], (method, path, status)
             else:
-                assert list(content) == ["application/json"], (method, path, status)
+                # The job pages are for people: HTML.
+                media = "text/html" if operation["tags"] == ["pages"] else "application/json"
+                assert list(content) == [media], (method, path, status)
 
 
 def test_the_examples_are_valid_for_the_schema_and_accepted_by_the_service() -> None:

@@ -28,7 +28,8 @@ def test_cancel_a_running_job(e2e: E2E, collection_id: str) -> None:
     assert {r["state"] for r in rows} <= {"canceled", "succeeded"}
     # The operations in flight were canceled at the GeoCatalog, not left to finish.
     operations = e2e.operations(collection_id)
-    assert operations["AddItem Canceled"] >= 3, operations
+    # One batch operation carries several items: at least one was in flight.
+    assert operations["AddItem Canceled"] >= 1, operations
     assert operations["AddItem Running"] == operations["AddItem Pending"] == 0
     again = e2e.http.post(f"{e2e.api}/jobs/{job_id}/cancel")
     assert again.status_code == 409

@@ -13,10 +13,9 @@ import pytest
 from azure.data.tables import TableServiceClient
 
 from local.azurite import Azurite
-from shared.jobs import keys
-from shared.jobs.records import ItemError, JobRecord, NewItem
+from shared.jobs.records import BatchRecord, ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState, JobState
-from shared.jobs.store import ItemUpdate, JobExists, JobStore
+from shared.jobs.store import BatchChange, ItemUpdate, JobExists, JobStore
 
 
 @pytest.fixture
@@ -51,6 +50,25 @@ def pending(item_id: str) -> NewItem:
     return NewItem(item_id, ItemState.PENDING, payload=json.dumps({"id": item_id}))
 
 
+def move(
+    store: JobStore,
+    job_id: str,
+    batch: str,
+    indices: list[int],
+    to: ItemState,
+    *,
+    allowed: frozenset[ItemState] = frozenset(ItemState),
+    update: ItemUpdate | None = None,
+) -> bool:
+    def decide(current: BatchRecord) -> BatchChange | None:
+        moves = {
+            i: (to, update or ItemUpdate()) for i in indices if current.items[i].state in allowed
+        }
+        return BatchChange(items=moves) if moves else None
+
+    return store.change_batch(job_id, batch, decide).applied
+
+
 def test_new_job_is_planning_with_zero_counts_and_active(store: JobStore) -> None:
     job_id = new_job(store)
     view = store.view(job_id)
@@ -58,164 +76,136 @@ def test_new_job_is_planning_with_zero_counts_and_active(store: JobStore) -> Non
     assert view.state is JobState.PLANNING
     assert view.total == 0
     assert view.job.source == {"type": "items", "count": 3}
-    assert view.job.drop_assets == ("preview",)
     assert job_id in store.active_jobs()
     with pytest.raises(JobExists):
-        store.create_job(view.job)
+        store.create_job(replace(view.job))
 
 
-def test_registering_a_page_twice_counts_each_item_once(store: JobStore) -> None:
+def test_registering_a_batch_twice_counts_each_item_once(store: JobStore) -> None:
     job_id = new_job(store)
-    page = [pending(f"item-{i}") for i in range(120)]
-    page.append(
-        NewItem("bad-1", ItemState.INVALID, error=ItemError("InvalidStacItem", "no geometry"))
-    )
-    first = store.register_items(job_id, page)
-    assert first.registered == 121
-    assert len(first.pending_ids) == 120
-    again = store.register_items(job_id, page)
-    assert again.registered == 0
-    assert sorted(again.pending_ids) == sorted(first.pending_ids)
+    items = [pending("a"), pending("b"), pending("a")]
+    assert store.register_batch(job_id, "p0-000", items)
+    assert not store.register_batch(job_id, "p0-000", items)
     counts = store.counts(job_id)
-    assert counts[ItemState.PENDING] == 120
-    assert counts[ItemState.INVALID] == 1
-    assert store.first_errors(job_id) == (("bad-1", ItemError("InvalidStacItem", "no geometry")),)
+    assert counts[ItemState.PENDING] == 3
+    batch = store.read_batch(job_id, "p0-000")
+    assert batch is not None
+    # A source may list one id twice: each copy is a row of its own, in source order.
+    assert [(i.index, i.item_id) for i in batch.items] == [(0, "a"), (1, "b"), (2, "a")]
+    assert len(store.find_item(job_id, "a")) == 2
 
 
-def test_a_redelivered_page_after_partial_progress_only_returns_still_pending(
-    store: JobStore,
-) -> None:
+def test_a_batch_holds_at_most_what_one_transaction_takes(store: JobStore) -> None:
     job_id = new_job(store)
-    store.register_items(job_id, [pending("a"), pending("b")])
-    store.transition(job_id, "a", to=ItemState.SUBMITTING, allowed_from={ItemState.PENDING})
-    again = store.register_items(job_id, [pending("a"), pending("b"), pending("c")])
-    assert again.registered == 1
-    assert sorted(again.pending_ids) == ["b", "c"]
-    assert store.counts(job_id)[ItemState.PENDING] == 2
+    with pytest.raises(ValueError, match="1 to 99"):
+        store.register_batch(job_id, "big", [pending(f"i{n}") for n in range(100)])
+    assert store.register_batch(job_id, "full", [pending(f"i{n}") for n in range(99)])
+    assert store.counts(job_id)[ItemState.PENDING] == 99
 
 
-def test_transitions_move_counts_and_refuse_wrong_states(store: JobStore) -> None:
+def test_changes_move_counts_and_item_fields_together(store: JobStore) -> None:
     job_id = new_job(store)
-    store.register_items(job_id, [pending("x")])
-    claimed = store.transition(
+    store.register_batch(job_id, "b", [pending("x"), pending("y")])
+    assert move(
+        store,
         job_id,
-        "x",
-        to=ItemState.SUBMITTING,
-        allowed_from={ItemState.PENDING},
-        update=ItemUpdate(claim="msg-1", add_attempt=True),
+        "b",
+        [0, 1],
+        ItemState.SUBMITTED,
+        update=ItemUpdate(operation_id="op-1", add_attempt=True),
     )
-    assert claimed.applied
-    assert claimed.item is not None
-    assert (claimed.item.claim, claimed.item.attempts) == ("msg-1", 1)
-    again = store.transition(job_id, "x", to=ItemState.SUBMITTING, allowed_from={ItemState.PENDING})
-    assert not again.applied
-    assert again.item is not None
-    assert again.item.state is ItemState.SUBMITTING
-    submitted = store.transition(
+    assert move(
+        store,
         job_id,
-        "x",
-        to=ItemState.SUBMITTED,
-        allowed_from={ItemState.SUBMITTING},
-        update=ItemUpdate(operation_id="op-1", clear_claim=True),
+        "b",
+        [1],
+        ItemState.FAILED,
+        update=ItemUpdate(error=ItemError("StacValidationFailed", "bad geometry")),
     )
-    assert submitted.item is not None
-    assert submitted.item.operation_id == "op-1"
-    assert submitted.item.claim is None
+    assert move(store, job_id, "b", [0], ItemState.SUCCEEDED, update=ItemUpdate(clear_error=True))
     counts = store.counts(job_id)
-    assert (counts[ItemState.PENDING], counts[ItemState.SUBMITTED]) == (0, 1)
-    missing = store.transition(job_id, "nope", to=ItemState.FAILED, allowed_from=set(ItemState))
-    assert (missing.applied, missing.item) == (False, None)
-
-
-def test_failure_records_an_error_row_and_retry_removes_it(store: JobStore) -> None:
-    job_id = new_job(store)
-    store.register_items(job_id, [pending("x"), pending("y")])
-    store.transition(
-        job_id,
-        "x",
-        to=ItemState.FAILED,
-        allowed_from={ItemState.PENDING},
-        update=ItemUpdate(error=ItemError("IngestionResourceForbidden", "no source")),
-    )
-    store.transition(job_id, "y", to=ItemState.DEAD_LETTERED, allowed_from={ItemState.PENDING})
-    errors = dict(store.first_errors(job_id))
-    assert errors["x"].code == "IngestionResourceForbidden"
-    assert errors["y"].code == "Unknown"
-    store.transition(
-        job_id,
-        "x",
-        to=ItemState.PENDING,
-        allowed_from={ItemState.FAILED},
-        update=ItemUpdate(clear_error=True),
-    )
+    assert (counts[ItemState.SUCCEEDED], counts[ItemState.FAILED]) == (1, 1)
+    assert sum(counts.values()) == 2
+    batch = store.read_batch(job_id, "b")
+    assert batch is not None
+    x, y = batch.items
+    assert (x.state, x.operation_id, x.attempts, x.error) == (ItemState.SUCCEEDED, "op-1", 1, None)
+    assert y.error == ItemError("StacValidationFailed", "bad geometry")
     assert [item for item, _ in store.first_errors(job_id)] == ["y"]
-    item = store.get_item(job_id, "x")
-    assert item is not None
-    assert item.error is None
+    # Back to pending for a retry: the error goes with it.
+    assert move(
+        store,
+        job_id,
+        "b",
+        [1],
+        ItemState.PENDING,
+        update=ItemUpdate(clear_error=True, reset_attempts=True, clear_operation=True),
+    )
+    assert store.first_errors(job_id) == ()
+    assert store.find_item(job_id, "y")[0].operation_id is None
 
 
-def test_concurrent_duplicate_claims_let_exactly_one_worker_win(store: JobStore) -> None:
+def test_concurrent_claims_of_one_batch_let_exactly_one_worker_win(store: JobStore) -> None:
     job_id = new_job(store)
-    ids = [f"item-{i}" for i in range(40)]
-    store.register_items(job_id, [pending(i) for i in ids])
+    store.register_batch(job_id, "b", [pending(f"item-{i}") for i in range(40)])
 
-    def claim(args: tuple[str, int]) -> bool:
-        item_id, worker = args
-        result = store.transition(
-            job_id,
-            item_id,
-            to=ItemState.SUBMITTING,
-            allowed_from={ItemState.PENDING},
-            update=ItemUpdate(claim=f"worker-{worker}", add_attempt=True),
-        )
-        return result.applied
+    def claim(worker: int) -> bool:
+        def decide(current: BatchRecord) -> BatchChange | None:
+            if current.claim:
+                return None
+            moves = {
+                i.index: (ItemState.SUBMITTING, ItemUpdate())
+                for i in current.in_state(ItemState.PENDING)
+            }
+            return BatchChange(items=moves, claim=f"worker-{worker}")
 
-    work = [(i, w) for i in ids for w in range(4)]
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        wins = list(pool.map(claim, work))
-    assert sum(wins) == len(ids)
+        return store.change_batch(job_id, "b", decide).applied
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        wins = list(pool.map(claim, range(8)))
+    assert sum(wins) == 1
     counts = store.counts(job_id)
-    assert counts[ItemState.SUBMITTING] == len(ids)
-    assert counts[ItemState.PENDING] == 0
-    assert all(store.get_item(job_id, i).attempts == 1 for i in ids)  # type: ignore[union-attr]
+    assert (counts[ItemState.SUBMITTING], counts[ItemState.PENDING]) == (40, 0)
 
 
-def test_concurrent_transitions_on_shared_shards_keep_counts_exact(store: JobStore) -> None:
+def test_concurrent_changes_of_one_batch_keep_counts_exact(store: JobStore) -> None:
     job_id = new_job(store)
-    ids = [f"s-{i}" for i in range(60)]
-    store.register_items(job_id, [pending(i) for i in ids])
+    store.register_batch(job_id, "b", [pending(f"s-{i}") for i in range(18)])
 
-    def walk(item_id: str) -> None:
+    def walk(index: int) -> None:
         path = [ItemState.SUBMITTING, ItemState.SUBMITTED]
-        path.append(ItemState.SUCCEEDED if int(item_id[2:]) % 3 else ItemState.FAILED)
+        path.append(ItemState.SUCCEEDED if index % 3 else ItemState.FAILED)
         previous = ItemState.PENDING
         for state in path:
-            result = store.transition(job_id, item_id, to=state, allowed_from={previous})
-            assert result.applied
+            assert move(store, job_id, "b", [index], state, allowed=frozenset({previous}))
             previous = state
 
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        list(pool.map(walk, ids))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(walk, range(18)))
     counts = store.counts(job_id)
-    assert counts[ItemState.SUCCEEDED] == 40
-    assert counts[ItemState.FAILED] == 20
-    assert sum(counts.values()) == 60
+    assert counts[ItemState.SUCCEEDED] == 12
+    assert counts[ItemState.FAILED] == 6
+    assert sum(counts.values()) == 18
+    assert len(store.list_items(job_id, limit=100).items) == 18
 
 
 def test_settle_persists_the_terminal_state_once_and_reopen_undoes_it(store: JobStore) -> None:
     job_id = new_job(store)
-    store.register_items(job_id, [pending("a"), pending("b")])
-    store.transition(job_id, "a", to=ItemState.SUCCEEDED, allowed_from={ItemState.PENDING})
+    store.register_batch(job_id, "b", [pending("a"), pending("b")])
+    move(store, job_id, "b", [0], ItemState.SUCCEEDED)
+    # Planning is not done: settling reads nothing more than the job row.
+    assert store.settle(job_id) is None
     store.update_job(job_id, lambda j: replace(j, planning_done=True))
     running = store.settle(job_id)
     assert running is not None
     assert running.state is JobState.RUNNING
     assert running.job.completed_at is None
-    store.transition(
+    move(
+        store,
         job_id,
         "b",
-        to=ItemState.FAILED,
-        allowed_from={ItemState.PENDING},
+        [1],
+        ItemState.FAILED,
         update=ItemUpdate(error=ItemError("StacValidationFailed", "bad")),
     )
     done = store.settle(job_id)
@@ -231,24 +221,34 @@ def test_settle_persists_the_terminal_state_once_and_reopen_undoes_it(store: Job
     assert job_id in store.active_jobs()
 
 
-def test_list_items_filters_by_state_and_pages(store: JobStore) -> None:
+def test_list_items_filters_by_state_and_pages_across_batches(store: JobStore) -> None:
     job_id = new_job(store)
     ids = [f"i-{n:03d}" for n in range(25)]
-    store.register_items(job_id, [pending(i) for i in ids])
-    for i in ids[::2]:
-        store.transition(job_id, i, to=ItemState.SUCCEEDED, allowed_from={ItemState.PENDING})
+    for start in range(0, 25, 10):
+        store.register_batch(job_id, f"p{start:03d}", [pending(i) for i in ids[start : start + 10]])
+    for batch in ("p000", "p010", "p020"):
+        found = store.read_batch(job_id, batch)
+        assert found is not None
+        move(
+            store,
+            job_id,
+            batch,
+            [i.index for i in found.items if int(i.item_id[2:]) % 2 == 0],
+            ItemState.SUCCEEDED,
+        )
     seen: list[str] = []
     token = None
     while True:
         page = store.list_items(job_id, state=ItemState.SUCCEEDED, limit=5, continuation=token)
         assert all(item.state is ItemState.SUCCEEDED for item in page.items)
-        assert all(item.payload is None for item in page.items)
         seen += [item.item_id for item in page.items]
         token = page.continuation
         if token is None:
             break
-    assert seen == ids[::2]
-    assert sorted(store.item_ids(job_id, {ItemState.PENDING})) == ids[1::2]
+    assert seen == ids[::2]  # source order
+    summaries = store.batches(job_id)
+    assert [b.key for b in summaries] == ["p000", "p010", "p020"]
+    assert sum(b.counts[ItemState.PENDING] for b in summaries) == 12
 
 
 def test_page_markers_say_first_time_only(store: JobStore) -> None:
@@ -261,55 +261,47 @@ def test_page_markers_say_first_time_only(store: JobStore) -> None:
 
 def test_delete_job_removes_every_row(store: JobStore) -> None:
     job_id = new_job(store)
-    store.register_items(job_id, [pending("a")])
+    store.register_batch(job_id, "b", [pending("a")])
     store.delete_job(job_id)
     assert store.get_job(job_id) is None
-    assert store.get_item(job_id, "a") is None
+    assert store.find_item(job_id, "a") == []
+    assert store.batches(job_id) == []
     assert job_id not in store.active_jobs()
 
 
-def test_a_transition_says_when_it_drained_its_shard(store: JobStore) -> None:
+def test_a_change_says_when_it_drained_its_batch(store: JobStore) -> None:
     job_id = new_job(store)
-    # Two items in one shard: only the second to settle drains it.
-    ids = [f"item-{n}" for n in range(500)]
-    shard = keys.shard_of(ids[0], store.shard_count(job_id))
-    same = [i for i in ids if keys.shard_of(i, store.shard_count(job_id)) == shard][:2]
-    store.register_items(job_id, [pending(i) for i in same])
-    first = store.transition(
-        job_id, same[0], to=ItemState.SUCCEEDED, allowed_from={ItemState.PENDING}
-    )
-    second = store.transition(
-        job_id, same[1], to=ItemState.SUCCEEDED, allowed_from={ItemState.PENDING}
-    )
-    reopened = store.transition(
-        job_id, same[1], to=ItemState.PENDING, allowed_from={ItemState.SUCCEEDED}
-    )
-    assert (first.shard_drained, second.shard_drained, reopened.shard_drained) == (
-        False,
-        True,
-        False,
-    )
+    store.register_batch(job_id, "b", [pending("a"), pending("b")])
+
+    def one(index: int, to: ItemState) -> bool:
+        def decide(_: BatchRecord) -> BatchChange:
+            return BatchChange(items={index: (to, ItemUpdate())})
+
+        return store.change_batch(job_id, "b", decide).drained
+
+    assert (
+        one(0, ItemState.SUCCEEDED),
+        one(1, ItemState.SUCCEEDED),
+        one(1, ItemState.PENDING),
+    ) == (False, True, False)
 
 
-def test_a_large_page_registers_in_few_transactions_with_exact_counts(store: JobStore) -> None:
+def test_a_stale_writer_decides_again_on_what_is_there_now(store: JobStore) -> None:
     job_id = new_job(store)
-    page = [pending(f"p-{n}") for n in range(250)]
-    page += [
-        NewItem(f"bad-{n}", ItemState.INVALID, error=ItemError("InvalidStacItem", "x"))
-        for n in range(30)
-    ]
-    result = store.register_items(job_id, page)
-    assert result.registered == 280
-    counts = store.counts(job_id)
-    assert (counts[ItemState.PENDING], counts[ItemState.INVALID]) == (250, 30)
-    assert len(store.first_errors(job_id, limit=100)) == 30
-    assert store.shard_count(job_id) == 64
+    store.register_batch(job_id, "b", [pending("a")])
+    seen: list[ItemState] = []
 
+    def decide(current: BatchRecord) -> BatchChange | None:
+        seen.append(current.items[0].state)
+        if len(seen) == 1:
+            # Another writer lands between this read and this write.
+            move(store, job_id, "b", [0], ItemState.CANCELED)
+        if current.items[0].state is not ItemState.PENDING:
+            return None
+        return BatchChange(items={0: (ItemState.SUBMITTING, ItemUpdate())})
 
-def test_updating_a_job_keeps_its_shard_count(store: JobStore) -> None:
-    job_id = new_job(store)
-    store.update_job(job_id, lambda j: replace(j, planning_done=True))
-    job = store.get_job(job_id)
-    assert job is not None
-    assert job.shards == 64
-    assert JobStore(store._table).shard_count(job_id) == 64
+    result = store.change_batch(job_id, "b", decide)
+    assert not result.applied
+    assert seen == [ItemState.PENDING, ItemState.CANCELED]
+    assert store.counts(job_id)[ItemState.CANCELED] == 1
+    assert store.counts(job_id)[ItemState.SUBMITTING] == 0

@@ -23,14 +23,14 @@ from azure.storage.blob import BlobServiceClient
 
 from local.azurite import Azurite
 from shared.ingestion_sources import IngestionSourceManager
-from shared.jobs.records import JobView
+from shared.jobs.records import ItemRecord, JobView
 from shared.jobs.store import JobStore
-from shared.messages import ItemsMessage, Message, PlanMessage, StatusMessage
+from shared.messages import BatchMessage, Message, PlanMessage, StatusMessage
 from shared.payloads import PayloadStore
 from shared.pipeline.dead_letter import record_dead_letter
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.plan import plan_page
-from shared.pipeline.post import post_items
+from shared.pipeline.post import post_batch
 from shared.pipeline.status import check_status
 from shared.settings import GeoCatalogSettings, PipelineSettings, Settings, StorageSettings
 from tests.fakes import NOW, FakeItemCatalog, FakeSasProvider, FakeSourceCatalog, RecordingQueue
@@ -77,8 +77,8 @@ class Driver:
     def _dispatch(self, message: Message, message_id: str) -> None:
         if isinstance(message, PlanMessage):
             plan_page(message, self.deps)
-        elif isinstance(message, ItemsMessage):
-            post_items(message, message_id=message_id, deps=self.deps)
+        elif isinstance(message, BatchMessage):
+            post_batch(message, message_id=message_id, deps=self.deps)
         elif isinstance(message, StatusMessage):
             check_status(message, self.deps)
 
@@ -107,8 +107,13 @@ class Harness:
             by_state[row.state.value] = by_state.get(row.state.value, 0) + 1
         counted = {s.value: n for s, n in view.counts.items() if n}
         assert counted == by_state
-        assert len({r.item_id for r in rows}) == len(rows)
+        assert len(rows) == view.total
         return view
+
+    def item(self, job_id: str, item_id: str) -> ItemRecord:
+        """The one row of an item (tests that list an id twice read find_item instead)."""
+        [row] = self.deps.store.find_item(job_id, item_id)
+        return row
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,13 +12,13 @@ import pytest
 
 from shared.geocatalog.errors import ThrottledError
 from shared.geocatalog.models import Operation
-from shared.jobs.records import ItemRecord
+from shared.jobs.records import BatchRecord
 from shared.jobs.states import ItemState, JobState
-from shared.jobs.store import ItemUpdate
-from shared.messages import ItemsMessage, PlanMessage, StatusMessage
+from shared.jobs.store import BatchChange
+from shared.messages import BatchMessage, PlanMessage, StatusMessage
 from shared.pipeline.control import cancel_job, retry_job
 from shared.pipeline.maintenance import run_maintenance
-from shared.pipeline.post import post_items
+from shared.pipeline.post import post_batch
 from shared.pipeline.status import check_status
 from shared.pipeline.submit import submit_job
 from shared.problems import Conflict, ServiceUnavailable, Unprocessable, UpstreamRefused
@@ -45,6 +46,8 @@ def test_tutorial_path_posts_every_item_once_and_succeeds(harness: Harness) -> N
     assert view.state is JobState.SUCCEEDED
     assert view.counts[ItemState.SUCCEEDED] == 6
     assert sorted(i for _, i in harness.catalog.posts) == sorted(ids(items))
+    # One batch: one FeatureCollection post.
+    assert [len(i) for _, i in harness.catalog.requests] == [6]
     assert view.job.containers == {NAIP_CONTAINER: "created"}
     assert [s.container_url for s in harness.source_catalog.sources.values()] == [NAIP_CONTAINER]
     assert view.job.completed_at is not None
@@ -52,12 +55,20 @@ def test_tutorial_path_posts_every_item_once_and_succeeds(harness: Harness) -> N
     assert all(d > 0 for kind, d in harness.driver.delays if kind == "status")
 
 
-def test_the_source_is_read_one_page_per_plan_message(harness: Harness) -> None:
-    job_id = submit(harness, pc_items(10))
+def test_inline_items_are_planned_in_one_page_and_posted_in_batches(harness: Harness) -> None:
+    pipeline = replace(harness.deps.settings.pipeline, batch_size=4)
+    deps = replace(harness.deps, settings=replace(harness.deps.settings, pipeline=pipeline))
+    harness.driver.deps = deps
+    job_id = submit_job(
+        {"collection": "naip-test", "source": {"type": "items", "items": pc_items(10)}}, deps
+    ).job_id
     harness.driver.run()
     view = harness.assert_accounted(job_id)
-    assert view.job.planned_pages == 3  # page size 4
-    assert [k for k, d in harness.driver.delivered if k == "plan"] == ["plan"] * 3
+    # The request body holds them all: read once, not once per source page.
+    assert view.job.planned_pages == 1
+    assert [k for k, _ in harness.driver.delivered if k == "plan"] == ["plan"]
+    assert sorted(len(i) for _, i in harness.catalog.requests) == [2, 4, 4]
+    assert len(harness.catalog.searches) == 3  # one search by ids per batch
     assert view.counts[ItemState.SUCCEEDED] == 10
 
 
@@ -68,7 +79,7 @@ def test_posted_items_are_stripped_of_api_assets_and_target_the_collection(
     original = harness.catalog.create_items
 
     def spy(collection_id: str, item: Any) -> Any:
-        posted.append(item)
+        posted.append(json.loads(item) if isinstance(item, bytes) else item)
         return original(collection_id, item)
 
     harness.catalog.create_items = spy  # type: ignore[method-assign]
@@ -84,7 +95,7 @@ def test_a_duplicate_delivery_posts_once_and_counts_once(harness: Harness) -> No
     batch = harness.queue.take()
     for message, _ in batch:
         harness.driver.deliver(message)
-    item_messages = [m for m, _ in harness.queue.take() if isinstance(m, ItemsMessage)]
+    item_messages = [m for m, _ in harness.queue.take() if isinstance(m, BatchMessage)]
     for message in item_messages + item_messages:  # every item message delivered twice
         harness.driver.deliver(message)
     harness.driver.run()
@@ -94,46 +105,37 @@ def test_a_duplicate_delivery_posts_once_and_counts_once(harness: Harness) -> No
     assert view.total == 2
 
 
-def test_a_delivery_that_reads_the_item_pending_cannot_take_a_claim_taken_since(
+def test_a_delivery_that_reads_the_batch_pending_cannot_take_a_claim_taken_since(
     harness: Harness,
 ) -> None:
-    """Two deliveries of one item (admin re-run, a copied message) both read it pending; the
-    one whose claim lands second must leave the item to the first, not post it again."""
+    """Two deliveries of one batch (admin re-run, a copied message) both read it pending; the
+    one whose claim lands second must leave the batch to the first, not post it again."""
     item = pc_items(1)[0]
     job_id = submit(harness, [item])
     harness.driver.deliver(harness.queue.take()[0][0])  # plan: the item is pending
     [(message, _)] = harness.queue.take()
-    assert isinstance(message, ItemsMessage)
+    assert isinstance(message, BatchMessage)
     store = harness.deps.store
-    read_item = store.get_item
+    read_batch = store.read_batch
 
-    def read_then_lose_the_race(job: str, item_id: str) -> ItemRecord | None:
-        seen = read_item(job, item_id)
-        store.get_item = read_item  # type: ignore[method-assign]
-        # The other delivery claims the item between this read and this delivery's claim.
-        store.transition(
-            job,
-            item_id,
-            to=ItemState.SUBMITTING,
-            allowed_from={ItemState.PENDING},
-            update=ItemUpdate(claim="the-other-delivery", add_attempt=True),
-        )
+    def read_then_lose_the_race(job: str, batch: str, **kwargs: Any) -> BatchRecord | None:
+        seen = read_batch(job, batch, **kwargs)
+        store.read_batch = read_batch  # type: ignore[method-assign]
+        # The other delivery claims the batch between this read and this delivery's claim.
+        store.change_batch(job, batch, lambda _: BatchChange(claim="the-other-delivery"))
         return seen
 
-    store.get_item = read_then_lose_the_race  # type: ignore[method-assign]
+    store.read_batch = read_then_lose_the_race  # type: ignore[method-assign]
     # The store stamps claims with the real time; the claim's age must be read on the same clock.
     deps = replace(harness.deps, clock=lambda: datetime.now(UTC))
-    outcomes = post_items(message, message_id="this-delivery", deps=deps)
+    report = post_batch(message, message_id="this-delivery", deps=deps)
 
-    assert [o.result for o in outcomes] == ["lost-claim"]
+    assert report.result == "nothing-to-claim"
     assert harness.catalog.posts == []
-    record = store.get_item(job_id, item["id"])
-    assert record is not None
-    assert (record.state, record.claim, record.attempts) == (
-        ItemState.SUBMITTING,
-        "the-other-delivery",
-        1,
-    )
+    batch = store.read_batch(job_id, message.batch)
+    assert batch is not None
+    assert batch.claim == "the-other-delivery"
+    assert [i.state for i in batch.items] == [ItemState.PENDING]
 
 
 def test_a_stale_status_check_does_not_act_on_an_item_that_moved_on(harness: Harness) -> None:
@@ -165,9 +167,7 @@ def test_a_stale_status_check_does_not_act_on_an_item_that_moved_on(harness: Har
     view = harness.assert_accounted(job_id)
     assert view.state is JobState.SUCCEEDED
     assert len(catalog.posts) == 2
-    record = harness.deps.store.get_item(job_id, item["id"])
-    assert record is not None
-    assert record.attempts == 2
+    assert harness.item(job_id, item["id"]).attempts == 2
 
 
 def test_throttling_requeues_with_the_asked_delay_without_spending_a_try(
@@ -185,9 +185,7 @@ def test_throttling_requeues_with_the_asked_delay_without_spending_a_try(
     assert 1 <= delays[2] <= 4  # no Retry-After: jittered exponential back-off
     # Throttled deliveries succeeded from the host's view: never a redelivery.
     assert all(dequeue == 1 for kind, dequeue in harness.driver.delivered if kind == "items")
-    record = harness.deps.store.get_item(job_id, item["id"])
-    assert record is not None
-    assert record.attempts == 1
+    assert harness.item(job_id, item["id"]).attempts == 1
 
 
 def test_transient_errors_let_the_host_retry_then_succeed(harness: Harness) -> None:
@@ -204,18 +202,19 @@ def test_a_message_that_keeps_failing_is_dead_lettered_with_its_last_error_then_
     harness: Harness,
 ) -> None:
     items = pc_items(2)
+    # One item's post keeps failing: it fails its whole batch's FeatureCollection post.
     harness.catalog.post_script[items[0]["id"]] = ["transient"] * 5
     job_id = submit(harness, items)
     harness.driver.run()
     view = harness.assert_accounted(job_id)
-    assert view.state is JobState.PARTIALLY_SUCCEEDED
-    assert view.counts[ItemState.DEAD_LETTERED] == 1
+    assert view.state is JobState.FAILED
+    assert view.counts[ItemState.DEAD_LETTERED] == 2
     (item_id, error), *_ = view.errors
     assert item_id == items[0]["id"]
     assert error.code == "DeadLettered"
     assert "service unavailable" in error.message
     result = retry_job(job_id, harness.deps)
-    assert (result.reposted, result.rechecked) == (1, 0)
+    assert (result.reposted, result.rechecked) == (2, 0)
     assert harness.view(job_id).state is JobState.RUNNING
     harness.driver.run()
     view = harness.assert_accounted(job_id)
@@ -231,10 +230,8 @@ def test_transient_operation_failures_are_reposted_within_bounds(harness: Harnes
     job_id = submit(harness, items)
     harness.driver.run()
     view = harness.assert_accounted(job_id)
-    flaky_row = harness.deps.store.get_item(job_id, flaky)
-    hopeless_row = harness.deps.store.get_item(job_id, hopeless)
-    assert flaky_row is not None
-    assert hopeless_row is not None
+    flaky_row = harness.item(job_id, flaky)
+    hopeless_row = harness.item(job_id, hopeless)
     assert (flaky_row.state, flaky_row.attempts) == (ItemState.SUCCEEDED, 2)
     assert (hopeless_row.state, hopeless_row.attempts) == (ItemState.FAILED, 3)
     assert hopeless_row.error is not None
@@ -269,15 +266,15 @@ def test_an_expired_source_is_renewed_and_the_item_reposted_once(harness: Harnes
     items = pc_items(2)
     renewed, doomed = items[0]["id"], items[1]["id"]
     harness.catalog.outcome_script[renewed] = [("Failed", "IngestionAuthenticationFailed")]
-    harness.catalog.outcome_script[doomed] = [("Failed", "IngestionAuthenticationFailed")] * 2
+    # Both fail the batch (renewed, re-posted); the second batch fails for doomed alone, and
+    # its single post says its own code again: no second renewal.
+    harness.catalog.outcome_script[doomed] = [("Failed", "IngestionAuthenticationFailed")] * 3
     job_id = submit(harness, items)
     harness.driver.run()
     harness.assert_accounted(job_id)
     replaced = [c for c in harness.source_catalog.calls if c.startswith("replace")]
     assert len(replaced) >= 1
-    ok, bad = (harness.deps.store.get_item(job_id, i) for i in (renewed, doomed))
-    assert ok is not None
-    assert bad is not None
+    ok, bad = (harness.item(job_id, i) for i in (renewed, doomed))
     assert (ok.state, ok.renewed) == (ItemState.SUCCEEDED, True)
     assert bad.state is ItemState.FAILED
     assert bad.error is not None
@@ -418,7 +415,7 @@ def test_dry_run_plans_without_posting_or_registering_sources(harness: Harness) 
 
 def test_cancel_stops_posting_and_settles_the_job(harness: Harness) -> None:
     job_id = submit(harness, pc_items(6))
-    harness.driver.deliver(harness.queue.take()[0][0])  # page 1 planned: 4 items pending
+    harness.driver.deliver(harness.queue.take()[0][0])  # planned: 6 items pending
     pending = harness.queue.take()
     view = cancel_job(job_id, harness.deps)
     assert view.state is JobState.CANCELED
@@ -427,7 +424,7 @@ def test_cancel_stops_posting_and_settles_the_job(harness: Harness) -> None:
     harness.driver.run()
     view = harness.assert_accounted(job_id)
     assert view.state is JobState.CANCELED
-    assert view.counts[ItemState.CANCELED] == 4
+    assert view.counts[ItemState.CANCELED] == 6
     assert harness.catalog.posts == []
     assert view.job.completed_at is not None
     with pytest.raises(Conflict):
@@ -529,7 +526,7 @@ def test_maintenance_revives_stalled_items_while_the_geocatalog_throttles(
     assert "Throttled" in report.sources_error
     assert report.sweep.items_reposted == 1
     [(revived, _)] = harness.queue.take()
-    assert isinstance(revived, ItemsMessage)
+    assert isinstance(revived, BatchMessage)
     harness.driver.deliver(revived)
     harness.driver.run()
     assert harness.assert_accounted(job_id).state is JobState.SUCCEEDED

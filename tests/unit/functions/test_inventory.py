@@ -39,6 +39,30 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "methods": ["POST"],
         "authLevel": "FUNCTION",
     },
+    "list_jobs": {
+        "type": "httpTrigger",
+        "route": "jobs",
+        "methods": ["GET"],
+        "authLevel": "FUNCTION",
+    },
+    "get_job_errors": {
+        "type": "httpTrigger",
+        "route": "jobs/{jobId}/errors",
+        "methods": ["GET"],
+        "authLevel": "FUNCTION",
+    },
+    "jobs_page": {
+        "type": "httpTrigger",
+        "route": "ui/jobs",
+        "methods": ["GET"],
+        "authLevel": "FUNCTION",
+    },
+    "job_page": {
+        "type": "httpTrigger",
+        "route": "ui/jobs/{jobId}",
+        "methods": ["GET"],
+        "authLevel": "FUNCTION",
+    },
     "get_job": {
         "type": "httpTrigger",
         "route": "jobs/{jobId}",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+import math
+
 import pytest
 
-from shared.ratelimit import AdaptiveRateLimiter
+from local.emulator.geocatalog.budget import Budget
+from shared.ratelimit import AdaptiveRateLimiter, instance_share
 from tests.fake_time import FakeTime
 
 
@@ -125,3 +129,73 @@ def test_invalid_configuration_is_refused() -> None:
         AdaptiveRateLimiter(0)
     with pytest.raises(ValueError, match="decrease_factor"):
         AdaptiveRateLimiter(10, decrease_factor=1.5)
+
+
+def test_a_small_derived_limit_can_still_slow_down_on_429() -> None:
+    t = FakeTime(100.0)
+    lim = limiter(t, rate=1.0)
+    assert lim.min_rate == pytest.approx(0.1)
+    lim.on_throttled(None)
+    assert lim.rate == 0.5
+
+
+def test_the_default_floor_of_a_large_limit_is_one_call_per_second() -> None:
+    assert AdaptiveRateLimiter(40.0).min_rate == 1.0
+    assert AdaptiveRateLimiter(40.0, min_rate=5.0).min_rate == 5.0
+
+
+def test_the_instance_share_divides_four_fifths_of_the_budget() -> None:
+    assert instance_share(50.0, 1) == 40.0
+    assert instance_share(50.0, 16) == 2.5
+    assert instance_share(50.0, 40) == 1.0
+    with pytest.raises(ValueError, match="instances"):
+        instance_share(50.0, 0)
+    with pytest.raises(ValueError, match="budget"):
+        instance_share(0.0, 4)
+
+
+def scale_out(instances: int, per_instance: float, *, seconds: float = 60.0) -> tuple[int, int]:
+    """(served, throttled) calls of `instances` limiters, each with 4 callers that call as fast as
+    their limiter lets them (80 ms a call), against the emulator's 50 calls/s budget, in fake time."""
+    now = [0.0]
+    limiters = [
+        AdaptiveRateLimiter(per_instance, clock=lambda: now[0], sleep=lambda s: None)
+        for _ in range(instances)
+    ]
+    budget = Budget()
+    # Callers start a little apart, as instances and their threads do.
+    ready = [(0.001 * n, n % instances) for n in range(4 * instances)]
+    heapq.heapify(ready)
+    served = throttled = 0
+    while ready:
+        at, which = heapq.heappop(ready)
+        if at >= seconds:
+            continue
+        now[0] = at
+        lim = limiters[which]
+        wait = lim.try_acquire()
+        if wait > 0:
+            heapq.heappush(ready, (at + wait, which))
+            continue
+        refused = budget.try_acquire(at, 50.0)
+        if refused is None:
+            served += 1
+            lim.on_success()
+        else:
+            throttled += 1
+            lim.on_throttled(float(max(1, math.ceil(refused))))
+        heapq.heappush(ready, (at + 0.08, which))
+    return served, throttled
+
+
+@pytest.mark.parametrize("instances", [16, 40])
+def test_a_scale_out_at_the_instance_share_stays_inside_the_budget(instances: int) -> None:
+    served, throttled = scale_out(instances, instance_share(50.0, instances))
+    assert throttled / (served + throttled) < 0.05
+    # and still uses most of it: 0.8 x 50 calls/s
+    assert served >= 0.75 * 40.0 * 60.0
+
+
+def test_sixteen_instances_at_the_single_instance_limit_are_mostly_throttled() -> None:
+    served, throttled = scale_out(16, instance_share(50.0, 1))
+    assert throttled / (served + throttled) > 0.1

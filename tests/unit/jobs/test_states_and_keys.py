@@ -49,23 +49,30 @@ def test_settled_only_when_planning_done_and_nothing_open() -> None:
 
 
 @pytest.mark.parametrize(
-    "item_id",
-    ["S2A_MSIL2A_20190101T_R1", "a/b#c?d\\e", "100%", "ünïcode id", "x\x01y", ""],
+    "unit",
+    ["p00000003", "event/a#b?c\\d", "100%", "ünïcode unit", "x\x01y", "e" * 5000],
 )
-def test_row_keys_round_trip_and_avoid_forbidden_characters(item_id: str) -> None:
-    key = keys.item_key(item_id)
+def test_batch_keys_are_valid_table_keys_and_stable(unit: str) -> None:
+    key = keys.batch_partition("0" * 32, keys.batch_key(unit, 7))
     assert not set(key) & set("/\\#?")
-    assert all(ord(c) >= 0x20 for c in key)
-    assert keys.unescape(key[len(keys.ITEM_PREFIX) :]) == item_id
+    assert all(0x20 <= ord(c) < 0x7F for c in key)
+    assert len(key) < 300  # Azure Table keys take at most 1 KiB
+    assert key == keys.batch_partition("0" * 32, keys.batch_key(unit, 7))
+    assert keys.batch_key(unit, 7) != keys.batch_key(unit, 8)
 
 
-def test_key_ranges_cover_exactly_their_prefix() -> None:
-    end = keys.range_end(keys.ITEM_PREFIX)
-    assert keys.ITEM_PREFIX <= keys.item_key("zzz") < end
-    assert not keys.ITEM_PREFIX <= keys.JOB_ROW < end
-    assert not keys.COUNT_PREFIX <= keys.error_key("a") < keys.range_end(keys.COUNT_PREFIX)
+def test_the_batch_range_holds_exactly_the_jobs_batches() -> None:
+    job, other = "a" * 32, "a" * 31 + "b"
+    lo, hi = keys.batch_range(job)
+    assert lo <= keys.batch_partition(job, keys.batch_key("p00000000", 0)) < hi
+    assert lo <= keys.batch_partition(job, keys.batch_key("~~~", 999)) < hi
+    assert not lo <= job < hi
+    assert not lo <= keys.batch_partition(other, keys.batch_key("p0", 0)) < hi
+    assert not lo <= keys.ACTIVE_PARTITION < hi
 
 
-def test_an_item_always_maps_to_the_same_shard() -> None:
-    assert {keys.shard_of("item-1", 16) for _ in range(5)} == {keys.shard_of("item-1", 16)}
-    assert len({keys.shard_of(f"item-{i}", 16) for i in range(200)}) == 16
+def test_item_rows_sort_in_source_order() -> None:
+    rows = [keys.item_key(i) for i in range(99)]
+    assert rows == sorted(rows)
+    assert all(keys.ITEM_PREFIX <= r < keys.range_end(keys.ITEM_PREFIX) for r in rows)
+    assert not keys.ITEM_PREFIX <= keys.BATCH_ROW < keys.range_end(keys.ITEM_PREFIX)

@@ -1,0 +1,110 @@
+"""A STAC API whose search returns any number of real Sentinel-2 L2A items: the `stac-search`
+source of the benchmarks, for jobs larger than the Planetary Computer emulator's 290 recorded items.
+
+The items are the recorded 250-item search page in turn, ids made unique past the first round
+(`bench._common.sentinel2_item`), built page by page when asked for, so 100,000 of them cost no
+memory. The search is POST only, paged by `token` (`next:<offset>`) in the next link's body, as the
+Planetary Computer pages a POST search. Filters are accepted and ignored: it serves one collection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bench._common import SENTINEL2_PAGE, fixture_features, sentinel2_item
+from local.server import ThreadedServer
+
+CONFORMS_TO = [
+    "https://api.stacspec.org/v1.0.0/core",
+    "https://api.stacspec.org/v1.0.0/item-search",
+]
+MAX_LIMIT = 1000
+
+
+class GeneratedStacApi:
+    """`count` Sentinel-2 L2A items behind a STAC API search, served from a background thread."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._features = fixture_features(SENTINEL2_PAGE)
+        self.searches = 0
+        app = Starlette(
+            routes=[
+                Route("/", self._landing, methods=["GET"]),
+                Route("/conformance", self._conformance, methods=["GET"]),
+                Route("/search", self._search, methods=["POST"]),
+            ]
+        )
+        # Public STAC APIs keep idle connections for a minute or more; uvicorn's 5 s would race the
+        # planner's pooled connection between pages and fail plan messages with ConnectionError.
+        self._server = ThreadedServer(app, keep_alive_seconds=75)
+
+    @property
+    def url(self) -> str:
+        """The landing page: what a `stac-search` source's `url` names."""
+        return f"{self._server.base_url}/"
+
+    def start(self) -> GeneratedStacApi:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> GeneratedStacApi:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def _landing(self, request: Request) -> JSONResponse:
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse(
+            {
+                "type": "Catalog",
+                "id": "bench-sentinel-2",
+                "stac_version": "1.0.0",
+                "description": "Recorded Sentinel-2 L2A items, made unique per id",
+                "conformsTo": CONFORMS_TO,
+                "links": [
+                    {"rel": "self", "href": f"{base}/", "type": "application/json"},
+                    {"rel": "root", "href": f"{base}/", "type": "application/json"},
+                    {"rel": "conformance", "href": f"{base}/conformance"},
+                    {
+                        "rel": "search",
+                        "href": f"{base}/search",
+                        "type": "application/geo+json",
+                        "method": "POST",
+                    },
+                ],
+            }
+        )
+
+    async def _conformance(self, request: Request) -> JSONResponse:
+        return JSONResponse({"conformsTo": CONFORMS_TO})
+
+    async def _search(self, request: Request) -> JSONResponse:
+        body: dict[str, Any] = await request.json()
+        limit = min(int(body.get("limit") or 10), MAX_LIMIT)
+        token = str(body.get("token") or "next:0")
+        start = int(token.removeprefix("next:"))
+        end = min(start + limit, self.count)
+        self.searches += 1
+        features = [sentinel2_item(self._features, n) for n in range(start, end)]
+        links = []
+        if end < self.count:
+            links.append(
+                {
+                    "rel": "next",
+                    "href": f"{str(request.base_url).rstrip('/')}/search",
+                    "type": "application/geo+json",
+                    "method": "POST",
+                    "body": {**body, "token": f"next:{end}"},
+                }
+            )
+        return JSONResponse({"type": "FeatureCollection", "features": features, "links": links})

@@ -1,0 +1,1 @@
+"""The job pages served by the app: plain HTML, a stylesheet and a script, nothing fetched."""
