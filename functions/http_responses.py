@@ -11,6 +11,7 @@ from typing import Any
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
+from shared.json_values import MAX_JSON_DEPTH, json_depth_exceeds
 from shared.problems import (
     PROBLEM_CONTENT_TYPE,
     ApiError,
@@ -55,9 +56,20 @@ def json_body(req: func.HttpRequest) -> Any:
     if not raw:
         raise InvalidRequest("the request body is empty; a JSON object is expected", field="body")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the request body is not valid JSON", field="body") from None
+    except RecursionError:
+        # The decoder recurses once per nesting level: a body nested thousands deep is refused
+        # here, not a 500 (a new frame stack is unwound by then).
+        raise InvalidRequest(
+            f"the request body is nested deeper than {MAX_JSON_DEPTH} levels", field="body"
+        ) from None
+    if json_depth_exceeds(body):
+        raise InvalidRequest(
+            f"the request body is nested deeper than {MAX_JSON_DEPTH} levels", field="body"
+        )
+    return body
 
 
 def _path_of(url: str) -> str:

@@ -1,6 +1,6 @@
 """Create a collection from a template, or bring it up to date: the tutorial's steps 1, 2 and 7.
 
-`parse_bootstrap_request` validates the caller's input and `bootstrap_collection` then gathers
+`parse_bootstrap_request` validates the caller's input (a `CollectionRequest`) and `bootstrap_collection` then gathers
 everything from outside (template, thumbnail, Planetary Computer mosaic info) BEFORE it touches the
 GeoCatalog, so bad input never leaves anything half-created. Against the GeoCatalog it compares
 before it writes: the collection, its thumbnail, each render option, each mosaic and the tile
@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Final, Protocol, TypeVar
+
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, WithJsonSchema
 
 from shared.collection_template import (
     MAX_THUMBNAIL_BYTES,
@@ -27,6 +29,7 @@ from shared.collection_template import (
     thumbnail_of,
     validated_template,
 )
+from shared.contract import ApiModel, fail, field_errors
 from shared.geocatalog.errors import (
     GEOCATALOG,
     ConflictError,
@@ -47,6 +50,7 @@ from shared.render_config import (
     normalized_tile_settings,
 )
 from shared.retry import call_with_retries, wait_for_operation
+from shared.sources.specs import NOT_BLANK, REF
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,6 @@ T = TypeVar("T")
 TITLE_MAX = 256
 # The error code of an AddCollection operation whose id was taken while it was queued.
 COLLECTION_ALREADY_EXISTS = "CollectionAlreadyExists"
-_FIELDS = frozenset({"id", "templateUrl", "title"})
 
 
 # -- the request -------------------------------------------------------------------------------
@@ -68,39 +71,107 @@ class BootstrapRequest:
     title: str | None = None
 
 
+def _collection_id(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise fail("id is required: the new collection's id")
+    if not is_valid_collection_id(value):
+        raise fail(
+            "id must be 3-32 characters of lower-case letters, digits, '-' and '_', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _template_url(value: object, info: ValidationInfo) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise fail("templateUrl is required: the URL of a STAC collection to copy")
+    context = info.context
+    policy = context.get("policy") if isinstance(context, Mapping) else None
+    if isinstance(policy, UrlPolicy):
+        try:
+            policy.check(value.strip(), field="templateUrl")
+        except InvalidRequest as refused:
+            raise fail(refused.detail) from None
+    return value.strip()
+
+
+def _title(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > TITLE_MAX:
+        raise fail(f"title must be a non-empty string of at most {TITLE_MAX} characters")
+    return value.strip()
+
+
+class CollectionRequest(ApiModel):
+    """The body of POST /api/collections."""
+
+    id: Annotated[
+        str,
+        BeforeValidator(_collection_id),
+        WithJsonSchema({REF: "CollectionId", "description": "The collection to create."}),
+    ]
+    template_url: Annotated[
+        str,
+        BeforeValidator(_template_url),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": NOT_BLANK,
+                "description": (
+                    "URL of a STAC Collection to copy (surrounding white space is ignored); "
+                    "the same host rules as source URLs. A Planetary Computer collection "
+                    "also brings its render options and mosaics."
+                ),
+            }
+        ),
+        Field(alias="templateUrl"),
+    ]
+    title: Annotated[
+        str | None,
+        BeforeValidator(_title),
+        WithJsonSchema(
+            {
+                "type": ["string", "null"],
+                "minLength": 1,
+                "maxLength": TITLE_MAX,
+                "pattern": NOT_BLANK,
+                "description": "Title of the new collection (default: its id).",
+            }
+        ),
+    ] = None
+
+
+_REQUIRED: Final = {
+    "id": "id is required: the new collection's id",
+    "templateUrl": "templateUrl is required: the URL of a STAC collection to copy",
+}
+
+
 def parse_bootstrap_request(body: Any, policy: UrlPolicy) -> BootstrapRequest:
-    """The request, or InvalidRequest naming the first field at fault (nothing fetched yet)."""
+    """The request, or InvalidRequest naming each field at fault (nothing fetched yet)."""
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object", field="body")
-    unknown = sorted(set(body) - _FIELDS)
-    if unknown:
-        raise InvalidRequest(
-            f"unknown field {unknown[0]!r}; expected id, templateUrl and optionally title",
-            field=unknown[0],
+    try:
+        request = CollectionRequest.model_validate(body, context={"policy": policy})
+    except ValidationError as error:
+        errors = field_errors(
+            error.errors(),
+            members=lambda _loc: [],
+            required=_REQUIRED,
+            refused_members={
+                key: f"unknown field {key!r}; expected id, templateUrl and optionally title"
+                for key in body
+                if isinstance(key, str)
+            },
         )
-    collection_id = body.get("id")
-    if not isinstance(collection_id, str) or not collection_id:
-        raise InvalidRequest("id is required: the new collection's id", field="id")
-    if not is_valid_collection_id(collection_id):
-        raise InvalidRequest(
-            "id must be 3-32 characters of lower-case letters, digits, '-' and '_', "
-            "starting and ending with a letter or digit",
-            field="id",
+        detail = (
+            errors[0].detail
+            if len(errors) == 1
+            else f"{len(errors)} problems in the request: {', '.join(e.field for e in errors)}"
         )
-    template_url = body.get("templateUrl")
-    if not isinstance(template_url, str) or not template_url.strip():
-        raise InvalidRequest(
-            "templateUrl is required: the URL of a STAC collection to copy", field="templateUrl"
-        )
-    policy.check(template_url.strip(), field="templateUrl")
-    title = body.get("title")
-    if title is not None and (
-        not isinstance(title, str) or not title.strip() or len(title) > TITLE_MAX
-    ):
-        raise InvalidRequest(
-            f"title must be a non-empty string of at most {TITLE_MAX} characters", field="title"
-        )
-    return BootstrapRequest(collection_id, template_url.strip(), title.strip() if title else None)
+        raise InvalidRequest(detail, field=errors[0].field, errors=tuple(errors)) from None
+    return BootstrapRequest(request.id, request.template_url, request.title)
 
 
 # -- what bootstrap needs from its collaborators --------------------------------------------------

@@ -10,15 +10,16 @@ the assets live in (each needs an ingestion source before the item can be ingest
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
+from shared.json_values import non_finite_paths
 from shared.sources.base import RawItem
+from shared.stac_values import bbox_problem, parse_rfc3339
 
 # GeoCatalog item ids: 1-64 characters, letters, digits, `-`, `_`, `.` (geocatalog-api.md §11).
 ITEM_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -54,13 +55,6 @@ _GEOMETRY_TYPES: Final = frozenset(
     }
 )
 
-# ASCII digits (`\d` also matches other scripts' digits, which int() reads) and anchored at the
-# very end (`$` also matches before a trailing newline).
-_RFC3339: Final = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
-)
-
 
 class InvalidItemCode:
     """The `code` values of `InvalidItem`, recorded on the item row and shown to the user."""
@@ -74,6 +68,8 @@ class InvalidItemCode:
     INVALID_ASSET = "InvalidAsset"
     INVALID_ASSET_HREF = "InvalidAssetHref"
     NO_ASSETS = "NoAssets"
+    # NaN, Infinity or -Infinity somewhere in the item: not JSON, so nothing can post it.
+    INVALID_NUMBER = "InvalidNumber"
 
 
 @dataclass(frozen=True)
@@ -182,61 +178,6 @@ def blob_container_of(
     return None
 
 
-def parse_rfc3339(value: str) -> datetime | None:
-    """An RFC 3339 date-time (section 5.6: `T`, seconds and a zone offset required), or None."""
-    match = _RFC3339.fullmatch(value)
-    if match is None:
-        return None
-    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
-    fraction, zone = match.group(7), match.group(8)
-    # RFC 3339 allows a leap second; Python's datetime does not, and ordering is unaffected.
-    leap = second == 60
-    try:
-        if zone in ("Z", "z"):
-            tz: timezone = UTC
-        else:
-            offset_hours, offset_minutes = int(zone[1:3]), int(zone[4:6])
-            if offset_hours > 23 or offset_minutes > 59:
-                return None
-            sign = -1 if zone[0] == "-" else 1
-            tz = timezone(sign * timedelta(hours=offset_hours, minutes=offset_minutes))
-        micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
-        return datetime(year, month, day, hour, minute, 59 if leap else second, micro, tzinfo=tz)
-    except ValueError:
-        return None
-
-
-def bbox_problem(value: object) -> str | None:
-    """Why `value` is not a STAC bbox (2D `[w, s, e, n]` or 3D `[w, s, zmin, e, n, zmax]`), or None.
-
-    West greater than east is valid: the box crosses the antimeridian.
-    """
-    if not isinstance(value, list | tuple) or len(value) not in (4, 6):
-        return "must be an array of 4 numbers (2D) or 6 numbers (3D)"
-    if not all(_is_number(v) and math.isfinite(v) for v in value):
-        return "must contain only finite numbers"
-    numbers = [float(v) for v in value]
-    if len(numbers) == 4:
-        west, south, east, north = numbers
-        low, high = None, None
-    else:
-        west, south, low, east, north, high = numbers
-    if not (-180 <= west <= 180 and -180 <= east <= 180):
-        return "longitudes must be within -180..180"
-    if not (-90 <= south <= 90 and -90 <= north <= 90):
-        return "latitudes must be within -90..90"
-    if south > north:
-        return "south must not be greater than north"
-    if low is not None and high is not None and low > high:
-        return "minimum elevation must not be greater than maximum elevation"
-    return None
-
-
-def _is_number(value: object) -> bool:
-    # JSON `true` decodes to a bool, which Python counts as an int.
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _item_id_of(raw: object) -> str | None:
     if isinstance(raw, dict):
         value = raw.get("id")
@@ -255,6 +196,11 @@ def _validated(raw: object) -> dict[str, Any]:
     if not isinstance(raw.get("stac_version"), str):
         raise _Invalid(bad_item, 'the item has no "stac_version" string')
     _check_id(raw.get("id"))
+    if paths := non_finite_paths(raw, limit=1):
+        raise _Invalid(
+            InvalidItemCode.INVALID_NUMBER,
+            f"{paths[0].lstrip('.')} is NaN or infinite, which JSON cannot hold",
+        )
     _check_geometry(raw)
     _check_properties(raw.get("properties"))
     if not isinstance(raw.get("assets"), dict):

@@ -1,9 +1,12 @@
 """The OpenAPI 3.1 description of the service's HTTP API, served at `GET /api/openapi.json`.
 
-Enumerations and rules come from the code that enforces them (item, job and ingestion-source
-states, modes, source types, the collection id rule, the URL length cap, the configured item
-ceiling), so those cannot drift; the rest is kept true by a schemathesis run against the local
-host (`tests/integration/test_openapi_schemathesis.py`).
+The request and response schemas are derived from the typed models that validate requests
+(`shared.ingest_request`, `shared.sources.specs`) and describe answers (`shared.api_responses`);
+this module adds the operations, shared responses and parameters, and fills in the configured
+limits. Enumerations and rules come from the code that enforces them, so those cannot drift; the
+rest is kept true by a schemathesis run against the local host
+(`tests/integration/test_openapi_schemathesis.py`). Route groups documented in their own module
+are hooked in through `ADDITIONS` (one line each).
 
 Request schemas describe what the service accepts; where a rule cannot be written in JSON Schema
 (the source host allow-list, a bbox's south <= north, the datetime grammar, the inline byte cap,
@@ -15,30 +18,33 @@ Explicit `null` in an optional member means "not given".
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from shared.bootstrap import CREATED, SKIPPED, TITLE_MAX, UNCHANGED, UPDATED
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.api_responses import JOB_ID_PATTERN, RESPONSE_MODELS
+from shared.bootstrap import CollectionRequest
 from shared.geocatalog.models import COLLECTION_ID_RULE
-from shared.ingest_request import DEFAULT_DROP_ASSETS, MAX_URL_LENGTH, IngestMode
-from shared.ingestion_sources import SourceStatus
-from shared.jobs.states import ItemState, JobState
+from shared.ingest_request import COLLECTION_ID_PATTERN, IngestRequest
+from shared.jobs.states import ItemState
 from shared.openapi_operator import add_operator_api
 from shared.pipeline.views import ITEMS_LIMIT_DEFAULT, ITEMS_LIMIT_MAX
 from shared.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE
 from shared.settings import PipelineSettings
+from shared.sources.specs import (
+    BBOX_SCHEMA,
+    CEILING,
+    INLINE_MAX_BYTES,
+    REF,
+    SOURCE_URL_SCHEMA,
+    SortBy,
+)
 
 API_VERSION: Final = "1.0.0"
 JSON: Final = "application/json"
-
-# The collection id rule (shared.geocatalog.models.COLLECTION_ID_RULE) without look-arounds, which
-# not every JSON Schema engine supports: 3-32 characters (minLength/maxLength), lowercase letters,
-# digits, '-' and '_', first and last a letter or digit, every '-' followed by something else.
-COLLECTION_ID_PATTERN: Final = "^[a-z0-9](?:-?[a-z0-9_])*-?[a-z0-9]$"
-JOB_ID_PATTERN: Final = "^[0-9a-f]{32}$"
-# "Contains something other than ASCII white space": the service strips white space and refuses
-# what is left empty (it strips more than ASCII, so the schema is the looser of the two).
-NOT_BLANK: Final = "[^\\t\\n\\v\\f\\r ]"
-_ACTIONS: Final = (CREATED, UPDATED, UNCHANGED, SKIPPED)
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -47,24 +53,6 @@ def _ref(kind: str, name: str) -> dict[str, str]:
 
 def _schema(name: str) -> dict[str, str]:
     return _ref("schemas", name)
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _closed(
-    properties: dict[str, Any], required: list[str] | None = None, **extra: Any
-) -> dict[str, Any]:
-    schema: dict[str, Any] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": properties,
-    }
-    if required:
-        schema["required"] = required
-    schema.update(extra)
-    return schema
 
 
 def _json(schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -93,30 +81,13 @@ def _problem(slugs: list[str], status: int) -> dict[str, Any]:
 
 
 def _request_schemas(limits: PipelineSettings) -> dict[str, Any]:
-    ceiling = limits.max_items_ceiling
-    url = {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": MAX_URL_LENGTH,
-        "description": (
-            "Absolute https URL (plain http only when the service runs in local mode) on a host "
-            "of the app setting SOURCE_ALLOWED_HOSTS, without credentials; anything else is "
-            "refused with 400 naming the field."
-        ),
-    }
-    max_items = _nullable(
-        {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": ceiling,
-            "description": "Stop after this many items (at most the INGEST_MAX_ITEMS ceiling).",
-        }
+    """The request models' JSON Schemas (shared.ingest_request, shared.sources.specs), with this
+    service's limits filled in."""
+    _, top = models_json_schema(
+        [(IngestRequest, "validation"), (SortBy, "validation"), (CollectionRequest, "validation")],
+        ref_template="#/components/schemas/{model}",
     )
-    longitude = {"type": "number", "minimum": -180, "maximum": 180}
-    latitude = {"type": "number", "minimum": -90, "maximum": 90}
-    elevation = {"type": "number"}
-    items_array = {"type": "array", "minItems": 1, "maxItems": ceiling}
-    return {
+    schemas: dict[str, Any] = {
         "CollectionId": {
             "type": "string",
             "minLength": 3,
@@ -125,487 +96,91 @@ def _request_schemas(limits: PipelineSettings) -> dict[str, Any]:
             "description": f"A GeoCatalog collection id: {COLLECTION_ID_RULE}.",
             "examples": ["sentinel-2-l2a-demo"],
         },
-        "SourceUrl": url,
-        "Bbox": {
-            "description": (
-                "STAC bbox: [west, south, east, north] or [west, south, minElevation, east, "
-                "north, maxElevation]. West greater than east crosses the antimeridian; south "
-                "greater than north, or a minimum elevation above the maximum, is refused (400)."
-            ),
-            "oneOf": [
-                {
-                    "type": "array",
-                    "minItems": 4,
-                    "maxItems": 4,
-                    "prefixItems": [longitude, latitude, longitude, latitude],
-                },
-                {
-                    "type": "array",
-                    "minItems": 6,
-                    "maxItems": 6,
-                    "prefixItems": [longitude, latitude, elevation, longitude, latitude, elevation],
-                },
-            ],
-        },
-        "StacSearchSource": _closed(
-            {
-                "type": {"const": "stac-search"},
-                "url": {
-                    **_schema("SourceUrl"),
-                    "description": "The STAC API root (its /search endpoint is used).",
-                },
-                "collections": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "string", "pattern": NOT_BLANK},
-                    "description": "Source collection ids to search (duplicates are ignored).",
-                },
-                "bbox": _nullable(_schema("Bbox")),
-                "datetime": {
-                    "type": ["string", "null"],
-                    "description": (
-                        "STAC API datetime: an RFC 3339 date-time, a full date (the whole day), "
-                        "or an interval 'start/end' with '..' or '' for one open end; the start "
-                        "must not be after the end. Anything else is refused (400)."
-                    ),
-                    "examples": ["2024-05-10/2024-05-20"],
-                },
-                "query": {
-                    "type": ["object", "null"],
-                    "description": "STAC API query extension object, passed on unchanged.",
-                },
-                "filter": _nullable(
-                    {
-                        "type": "object",
-                        "required": ["op"],
-                        "properties": {"op": {"type": "string"}},
-                        "description": "CQL2-JSON expression, passed on unchanged.",
-                    }
-                ),
-                "maxItems": max_items,
-            },
-            ["type", "url", "collections"],
-        ),
-        "StaticCatalogSource": _closed(
-            {
-                "type": {"const": "static-catalog"},
-                "url": {**_schema("SourceUrl"), "description": "URL of the catalog.json."},
-                "maxItems": max_items,
-            },
-            ["type", "url"],
-        ),
-        "InlineItemsSource": _closed(
-            {
-                "type": {"const": "items"},
-                "items": {
-                    "description": (
-                        "STAC Items, as an array or a FeatureCollection. At most "
-                        f"{limits.inline_payload_max_bytes} bytes as compact JSON "
-                        "(INGEST_INLINE_MAX_BYTES; more is refused with 413 before anything else "
-                        "is checked). Each item is validated when the job plans it: an invalid "
-                        "one is recorded as `invalid` with the reason, not refused here."
-                    ),
-                    "oneOf": [
-                        {**items_array, "items": {"type": "object"}},
-                        {
-                            "type": "object",
-                            "required": ["type", "features"],
-                            "properties": {
-                                "type": {"const": "FeatureCollection"},
-                                "features": {**items_array, "items": {"type": "object"}},
-                            },
-                        },
-                    ],
-                },
-            },
-            ["type", "items"],
-        ),
-        "ItemUrlsSource": _closed(
-            {
-                "type": {"const": "item-urls"},
-                "urls": {**items_array, "items": _schema("SourceUrl")},
-            },
-            ["type", "urls"],
-        ),
-        "Source": {
-            "oneOf": [
-                _schema("StacSearchSource"),
-                _schema("StaticCatalogSource"),
-                _schema("InlineItemsSource"),
-                _schema("ItemUrlsSource"),
-            ],
-            "discriminator": {
-                "propertyName": "type",
-                "mapping": {
-                    "stac-search": "#/components/schemas/StacSearchSource",
-                    "static-catalog": "#/components/schemas/StaticCatalogSource",
-                    "items": "#/components/schemas/InlineItemsSource",
-                    "item-urls": "#/components/schemas/ItemUrlsSource",
-                },
-            },
-        },
-        "IngestRequest": _closed(
-            {
-                "collection": {
-                    **_schema("CollectionId"),
-                    "description": (
-                        "The target collection. It must exist in the GeoCatalog unless "
-                        "`createCollection` is given (else 422)."
-                    ),
-                },
-                "source": _schema("Source"),
-                "createCollection": _nullable(
-                    _closed(
-                        {"templateUrl": _schema("SourceUrl")},
-                        ["templateUrl"],
-                        description=(
-                            "Create the target collection from this STAC collection template "
-                            "(as POST /api/collections does) when it does not exist yet."
-                        ),
-                    )
-                ),
-                "mode": {
-                    "enum": [*(m.value for m in IngestMode), None],
-                    "default": IngestMode.CREATE.value,
-                    "description": (
-                        "`create`: POST each item; one that already exists is counted as "
-                        "skipped. `upsert`: PUT, POST when the item does not exist yet."
-                    ),
-                },
-                "dropAssets": {
-                    "type": ["array", "null"],
-                    "items": {"type": "string", "minLength": 1},
-                    "default": list(DEFAULT_DROP_ASSETS),
-                    "description": "Asset keys removed from every item before it is posted.",
-                },
-                "dryRun": {
-                    "type": ["boolean", "null"],
-                    "default": False,
-                    "description": "Validate and plan, post nothing (items end `skipped`).",
-                },
-            },
-            ["collection", "source"],
-        ),
-        "CollectionRequest": _closed(
-            {
-                "id": {**_schema("CollectionId"), "description": "The collection to create."},
-                "templateUrl": {
-                    "type": "string",
-                    "pattern": NOT_BLANK,
-                    "description": (
-                        "URL of a STAC Collection to copy (surrounding white space is ignored); "
-                        "the same host rules as source URLs. A Planetary Computer collection "
-                        "also brings its render options and mosaics."
-                    ),
-                },
-                "title": {
-                    "type": ["string", "null"],
-                    "minLength": 1,
-                    "maxLength": TITLE_MAX,
-                    "pattern": NOT_BLANK,
-                    "description": "Title of the new collection (default: its id).",
-                },
-            },
-            ["id", "templateUrl"],
-        ),
+        "SourceUrl": SOURCE_URL_SCHEMA,
+        "Bbox": BBOX_SCHEMA,
+        **top["$defs"],
     }
+    filled: dict[str, Any] = _with_limits(_without_titles(schemas), limits)
+    return filled
+
+
+def _without_titles(value: Any) -> Any:
+    """pydantic titles every schema after its Python name; the document does not need them."""
+    if isinstance(value, dict):
+        return {
+            k: _without_titles(v)
+            for k, v in value.items()
+            if not (k == "title" and isinstance(v, str))
+        }
+    if isinstance(value, list):
+        return [_without_titles(v) for v in value]
+    return value
+
+
+def _with_limits(value: Any, limits: PipelineSettings) -> Any:
+    """Limits and component references filled into the models' schemas."""
+    if isinstance(value, dict):
+        filled = {k: _with_limits(v, limits) for k, v in value.items() if k != REF}
+        if REF in value:
+            return {**_schema(value[REF]), **filled}
+        return filled
+    if isinstance(value, list):
+        return [_with_limits(v, limits) for v in value]
+    if value == CEILING:
+        return limits.max_items_ceiling
+    if isinstance(value, str) and INLINE_MAX_BYTES in value:
+        return value.replace(INLINE_MAX_BYTES, str(limits.inline_payload_max_bytes))
+    return value
 
 
 # -- response bodies -----------------------------------------------------------------------------
 
 
 def _response_schemas() -> dict[str, Any]:
-    text = {"type": "string"}
-    count = {"type": "integer", "minimum": 0}
-    timestamp = {"type": "string", "format": "date-time"}
-    error = _closed({"code": text, "message": text}, ["code", "message"])
-    job_id = {"type": "string", "pattern": JOB_ID_PATTERN}
-    return {
-        "Problem": _closed(
-            {
-                "type": {
-                    "type": "string",
-                    "description": f"`{PROBLEM_TYPE_BASE}<kind>`; `about:blank` is never used.",
-                },
-                "title": text,
-                "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                "detail": text,
-                "instance": {
-                    "type": "string",
-                    "description": "The request path (never its query string).",
-                },
-                "field": {
-                    "type": "string",
-                    "description": "The first offending field (`source.bbox`, `jobId`, `body`).",
-                },
-                "errors": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": _closed({"field": text, "detail": text}, ["field", "detail"]),
-                },
-                "retryAfter": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "description": "Seconds to wait before trying again (also Retry-After).",
-                },
-                "upstream": {"type": "string", "description": "The remote service at fault."},
-                "upstreamStatus": {"type": "integer"},
-                "upstreamCode": text,
-                "upstreamHost": text,
-                "geocatalogCode": {"type": "string", "description": "The GeoCatalog's error code."},
-                "operationId": {"type": "string", "description": "A failed GeoCatalog operation."},
-                "maxBytes": {"type": "integer", "description": "413: the inline size cap."},
-                "sizeBytes": {"type": "integer", "description": "413: the size that was sent."},
-            },
-            ["type", "title", "status", "detail"],
-            description="RFC 9457 problem details.",
-        ),
-        "IngestAccepted": _closed(
-            {
-                "jobId": job_id,
-                "statusUrl": {"type": "string", "description": "Absolute URL of the job."},
-            },
-            ["jobId", "statusUrl"],
-        ),
-        "SourceRecord": {
-            "description": (
-                "The source as recorded: URLs without SAS signatures, inline items and item "
-                "URLs summarised."
-            ),
-            "oneOf": [
-                _closed(
-                    {
-                        "type": {"const": "stac-search"},
-                        "url": text,
-                        "collections": {"type": "array", "items": text},
-                        "bbox": {"type": "array", "items": {"type": "number"}},
-                        "datetime": {
-                            "type": "string",
-                            "description": "Normalised to RFC 3339 (full dates expanded).",
-                        },
-                        "query": {"type": "object"},
-                        "filter": {"type": "object"},
-                        "maxItems": {"type": "integer"},
-                    },
-                    ["type", "url", "collections"],
-                ),
-                _closed(
-                    {
-                        "type": {"const": "static-catalog"},
-                        "url": text,
-                        "maxItems": {"type": "integer"},
-                    },
-                    ["type", "url"],
-                ),
-                _closed({"type": {"const": "items"}, "count": count}, ["type", "count"]),
-                _closed(
-                    {
-                        "type": {"const": "item-urls"},
-                        "count": count,
-                        "firstUrls": {"type": "array", "maxItems": 5, "items": text},
-                    },
-                    ["type", "count", "firstUrls"],
-                ),
-                _closed(
-                    {
-                        "type": {"const": "storage-events"},
-                        "route": text,
-                        "containerUrl": text,
-                        "prefix": {"type": "string"},
-                        "suffix": {"type": "string"},
-                        "collection": {
-                            "type": "string",
-                            "description": "The route's target; `$item`: each item's own.",
-                        },
-                        "syncDeletes": {"type": "boolean"},
-                        "day": {"type": "string", "format": "date"},
-                        "generation": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "description": "A blob written again the same day goes to the "
-                            "day's next generation of the route's rolling job.",
-                        },
-                    },
-                    [
-                        "type",
-                        "route",
-                        "containerUrl",
-                        "prefix",
-                        "suffix",
-                        "collection",
-                        "syncDeletes",
-                        "day",
-                        "generation",
-                    ],
-                ),
-            ],
-        },
-        "Job": _closed(
-            {
-                "jobId": job_id,
-                "state": {"enum": [s.value for s in JobState]},
-                "collection": text,
-                "mode": {"enum": [m.value for m in IngestMode]},
-                "dryRun": {"type": "boolean"},
-                "cancelRequested": {
-                    "type": "boolean",
-                    "description": "POST .../cancel was called; the job reports `running` until "
-                    "nothing is in flight, then `canceled`.",
-                },
-                "source": _schema("SourceRecord"),
-                "dropAssets": {"type": "array", "items": text},
-                "createCollection": _closed({"templateUrl": text}, ["templateUrl"]),
-                "counts": _closed(
-                    {"total": count, **{s.value: count for s in ItemState}},
-                    ["total", *(s.value for s in ItemState)],
-                    description="Items per state; `total` is their sum.",
-                ),
-                "createdAt": timestamp,
-                "updatedAt": timestamp,
-                "completedAt": {
-                    **_nullable(timestamp),
-                    "description": "When the job settled; null while it runs.",
-                },
-                "planning": _closed(
-                    {
-                        "done": {"type": "boolean"},
-                        "pages": {**count, "description": "Source pages planned so far."},
-                    },
-                    ["done", "pages"],
-                ),
-                "planError": {
-                    **error,
-                    "description": "Why planning stopped (source unreadable, dead-lettered).",
-                },
-                "containers": {
-                    "type": "array",
-                    "description": "Asset containers and how their ingestion source was handled.",
-                    "items": _closed(
-                        {
-                            "containerUrl": text,
-                            "ingestionSource": {"enum": [s.value for s in SourceStatus]},
-                        },
-                        ["containerUrl", "ingestionSource"],
-                    ),
-                },
-                "errors": {
-                    "type": "array",
-                    "description": "The first (up to 10) failed, invalid or dead-lettered items.",
-                    "items": _closed(
-                        {"itemId": text, "code": text, "message": text},
-                        ["itemId", "code", "message"],
-                    ),
-                },
-                "links": _closed({"self": text, "items": text}, ["self", "items"]),
-            },
-            [
-                "jobId",
-                "state",
-                "collection",
-                "mode",
-                "dryRun",
-                "cancelRequested",
-                "source",
-                "dropAssets",
-                "counts",
-                "createdAt",
-                "updatedAt",
-                "completedAt",
-                "planning",
-                "containers",
-                "errors",
-                "links",
-            ],
-        ),
-        "JobItem": _closed(
-            {
-                "itemId": text,
-                "state": {"enum": [s.value for s in ItemState]},
-                "operationId": {
-                    "type": ["string", "null"],
-                    "description": "The GeoCatalog operation of the last post.",
-                },
-                "attempts": count,
-                "updatedAt": _nullable(timestamp),
-                "lastError": error,
-            },
-            ["itemId", "state", "operationId", "attempts", "updatedAt"],
-        ),
-        "JobItemsPage": _closed(
-            {
-                "jobId": job_id,
-                "items": {"type": "array", "items": _schema("JobItem")},
-                "nextCursor": {
-                    "type": ["string", "null"],
-                    "description": "Pass as `cursor` for the next page; null on the last page.",
-                },
-            },
-            ["jobId", "items", "nextCursor"],
-        ),
-        "RetryResult": _closed(
-            {
-                "jobId": job_id,
-                "reposted": {**count, "description": "Items queued to be posted again."},
-                "rechecked": {
-                    **count,
-                    "description": "Dead-lettered items whose operation is followed again.",
-                },
-                "planningRedriven": {"type": "boolean"},
-                "statusUrl": text,
-            },
-            ["jobId", "reposted", "rechecked", "planningRedriven", "statusUrl"],
-        ),
-        "CollectionResult": _closed(
-            {
-                "collectionId": text,
-                "created": {"type": "boolean"},
-                "changed": {"type": "boolean"},
-                "summary": _closed(
-                    dict.fromkeys(_ACTIONS, count),
-                    list(_ACTIONS),
-                ),
-                "changes": {
-                    "type": "array",
-                    "items": _closed(
-                        {
-                            "kind": {
-                                "enum": [
-                                    "collection",
-                                    "thumbnail",
-                                    "render-option",
-                                    "mosaic",
-                                    "tile-settings",
-                                ]
-                            },
-                            "id": text,
-                            "action": {"enum": list(_ACTIONS)},
-                        },
-                        ["kind", "id", "action"],
-                    ),
-                },
-                "warnings": {"type": "array", "items": text},
-            },
-            ["collectionId", "created", "changed", "summary", "changes", "warnings"],
-        ),
-        "Health": _closed(
-            {
-                "status": {"enum": ["ok", "unhealthy"]},
-                "checks": {
-                    "type": "object",
-                    "description": "One entry per probe (configuration, storage, geocatalog).",
-                    "additionalProperties": _closed(
-                        {
-                            "ok": {"type": "boolean"},
-                            "detail": text,
-                            "durationMs": {"type": "number", "minimum": 0},
-                        },
-                        ["ok", "detail", "durationMs"],
-                    ),
-                },
-            },
-            ["status", "checks"],
-        ),
-    }
+    """The response models' JSON Schemas (shared.api_responses)."""
+    return schemas_of(*RESPONSE_MODELS)
+
+
+def schemas_of(*models: type[BaseModel]) -> dict[str, Any]:
+    """Component schemas of `models` and every model they use, named after their classes."""
+    _, top = models_json_schema(
+        [(model, "validation") for model in models],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = _without_titles(top["$defs"])
+    return schemas
+
+
+# -- additions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenApiAddition:
+    """What a feature module adds to the document: its paths, the component schemas they use
+    (`schemas_of(*its_models)`), its tags. Names must not clash with the document's own."""
+
+    paths: Mapping[str, Any]
+    schemas: Mapping[str, Any] = field(default_factory=dict)
+    tags: Sequence[Mapping[str, str]] = ()
+
+
+# Route groups that describe themselves in their own module, one line each: a function of the
+# service's limits that returns the group's OpenApiAddition.
+ADDITIONS: Final[tuple[Callable[[PipelineSettings], OpenApiAddition], ...]] = ()
+
+
+def _with_additions(document: dict[str, Any], limits: PipelineSettings) -> dict[str, Any]:
+    for addition in (make(limits) for make in ADDITIONS):
+        for kind, own, added in (
+            ("path", document["paths"], addition.paths),
+            ("schema", document["components"]["schemas"], addition.schemas),
+        ):
+            clash = set(own) & set(added)
+            if clash - {name for name in clash if own[name] == added[name]}:
+                raise ValueError(f"OpenAPI {kind}s defined twice: {sorted(clash)}")
+            own.update(copy.deepcopy(dict(added)))
+        document["tags"].extend(copy.deepcopy(list(addition.tags)))
+    return document
 
 
 # -- the document --------------------------------------------------------------------------------
@@ -1036,7 +611,15 @@ def openapi_document(limits: PipelineSettings | None = None) -> dict[str, Any]:
             "components": _components(limits),
         }
     )
-    return add_operator_api(document)
+    return _with_additions(add_operator_api(document), limits)
 
 
-__all__ = ["API_VERSION", "COLLECTION_ID_PATTERN", "JOB_ID_PATTERN", "openapi_document"]
+__all__ = [
+    "ADDITIONS",
+    "API_VERSION",
+    "COLLECTION_ID_PATTERN",
+    "JOB_ID_PATTERN",
+    "OpenApiAddition",
+    "openapi_document",
+    "schemas_of",
+]

@@ -38,6 +38,10 @@ def parse_events(body: bytes) -> list[WireEvent]:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise EventGridPayloadError("the body is not JSON") from None
+    except RecursionError:
+        # Python's decoder recurses per nesting level; the real host's parser refuses such a
+        # body as malformed too (400), it does not fail (500).
+        raise EventGridPayloadError("the body is nested too deeply to be an event") from None
     elements = parsed if isinstance(parsed, list) else [parsed]
     if not elements:
         raise EventGridPayloadError("the event array is empty")
@@ -50,7 +54,11 @@ def parse_events(body: bytes) -> list[WireEvent]:
             raise EventGridPayloadError(
                 f"event {index} lacks id or {'type' if 'specversion' in element else 'eventType'}"
             )
-        events.append(WireEvent(json.dumps(element), str(element["id"]), str(kind)))
+        try:
+            text = json.dumps(element)
+        except RecursionError:
+            raise EventGridPayloadError(f"event {index} is nested too deeply") from None
+        events.append(WireEvent(text, str(element["id"]), str(kind)))
     return events
 
 
@@ -58,6 +66,8 @@ def decode_event(event: WireEvent) -> Any:
     """An `EventGridEvent` or a `CloudEvent`, as the worker builds it."""
     try:
         return EventGridEventInConverter.decode(Datum(event.text, "json"), trigger_metadata=None)
+    except RecursionError:
+        raise EventGridPayloadError(f"event {event.id}: nested too deeply") from None
     except ValueError as exc:
         raise EventGridPayloadError(f"event {event.id}: {exc}") from None
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import replace
 
 from shared.geocatalog.errors import GeoCatalogError, ThrottledError, TransientError
-from shared.ingest_request import IngestRequest, InlineItemsSource, parse_ingest_request
+from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.ingestion_sources import SourceStatus
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
@@ -25,6 +25,7 @@ from shared.problems import ApiError
 from shared.sources import open_source
 from shared.sources.base import SourcePage
 from shared.sources.errors import SourceInvalid, SourceThrottled, SourceUnavailable
+from shared.sources.specs import InlineItemsSource
 
 logger = logging.getLogger(__name__)
 

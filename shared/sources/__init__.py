@@ -1,13 +1,12 @@
 """Item sources: read a source page by page, with a small cursor a queue message can carry.
 
-`open_source(source, ...)` gives an `ItemSource` for any parsed `shared.ingest_request.Source`;
+`open_source(source, ...)` gives an `ItemSource` for any source spec (`shared.sources.specs`);
 `read_page(cursor, limit)` returns a `SourcePage` of `RawItem`s and the cursor of the next page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import requests
 
@@ -21,13 +20,17 @@ from shared.sources.base import (
     SourcePage,
 )
 from shared.sources.errors import SourceError, SourceInvalid, SourceThrottled, SourceUnavailable
-
-if TYPE_CHECKING:
-    from shared.ingest_request import Source
+from shared.sources.specs import (
+    InlineItemsSource,
+    ItemUrlsSource,
+    SourceSpec,
+    StacSearchSource,
+    StaticCatalogSource,
+)
 
 
 def open_source(
-    source: Source,
+    source: SourceSpec,
     *,
     session: requests.Session,
     settings: Settings,
@@ -38,14 +41,8 @@ def open_source(
     `inline_items` supplies the items of an `items` source (they are stored apart from the job);
     without it the items carried by the source object itself are used.
     """
-    # Imported here: shared.ingest_request uses shared.sources.urls, and the HTTP function that
-    # parses requests should not pay for importing pystac-client.
-    from shared.ingest_request import (
-        InlineItemsSource,
-        ItemUrlsSource,
-        StacSearchSource,
-        StaticCatalogSource,
-    )
+    # The readers are imported on use: the HTTP function that validates requests (and imports
+    # the specs above) should not pay for importing pystac-client.
     from shared.sources.http import SourceHttp
     from shared.sources.lists import InlineItemSource
     from shared.sources.lists import ItemUrlsSource as ItemUrlsReader

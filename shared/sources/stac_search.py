@@ -8,6 +8,12 @@ Computer styles work: GET (`href` carrying `token=next:...`) and POST (`body` ca
 To keep the cursor small whatever the search, a POST next link is stored as the difference between
 its body and the search parameters (usually just `token`); resuming merges them back, which is what
 STAC API's `merge: true` means and what a server that repeats the whole body means too.
+
+The whole item-search body is sent as given (ids, intersects, query, filter, sortby); `limit` caps
+the page size the service asks for. A CQL2-text filter is sent as text in a GET search of an API
+that declares cql2-text conformance; a POST body (the filter extension's language for POST is
+CQL2-JSON, and pystac-client sends the same) or an API without it gets the CQL2-JSON the cql2
+library makes of the text.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import cql2
 import pystac
 import requests
 from pystac_client import Client
@@ -26,16 +33,17 @@ from pystac_client.item_search import ItemSearch
 from pystac_client.stac_api_io import StacApiIO
 from pystac_client.warnings import DoesNotConformTo
 
-from shared.ingest_request import StacSearchSource
 from shared.sources.base import MAX_CURSOR_BYTES, Cursor, RawItem, SourcePage, cursor_size
 from shared.sources.errors import SourceError, SourceInvalid
 from shared.sources.http import SourceHttp
+from shared.sources.specs import StacSearchSource
 from shared.sources.urls import display_url
 
 logger = logging.getLogger(__name__)
 
 # pystac-client refuses larger page sizes; the Planetary Computer caps pages at 1,000 anyway.
 MAX_PAGE_LIMIT = 10_000
+CQL2_TEXT_CONFORMANCE = "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text"
 
 
 class _ChokePointStacIO(StacApiIO):
@@ -86,10 +94,15 @@ class StacSearchItemSource:
         self._http = http
         self._io = _ChokePointStacIO(http, session)
         self._origin = _origin(source.url)
+        # Whether a CQL2-text filter is sent as text (a GET search of an API that takes it) or
+        # converted to CQL2-JSON; only the first request needs to know (GET next links carry it).
+        self._filter_as_text = False
 
     def read_page(self, cursor: Cursor | None, limit: int) -> SourcePage:
         if not 1 <= limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"limit must be within 1..{MAX_PAGE_LIMIT}")
+        if self._source.limit is not None:
+            limit = min(limit, self._source.limit)
         if cursor is None:
             method, url, parameters = self._first_request(limit)
         else:
@@ -114,6 +127,9 @@ class StacSearchItemSource:
                 for link in client.get_links("search")
             }
             method = "POST" if not methods or "POST" in methods else "GET"
+            self._filter_as_text = (
+                method == "GET" and CQL2_TEXT_CONFORMANCE in client.get_conforms_to()
+            )
             search = client.search(method=method, limit=limit, **self._search_arguments())
             url = search.url
             parameters = search.get_parameters()
@@ -231,16 +247,26 @@ class StacSearchItemSource:
 
     def _search_arguments(self) -> dict[str, Any]:
         source = self._source
-        return {
-            "collections": list(source.collections) or None,
+        arguments: dict[str, Any] = {
+            "collections": list(source.collections) if source.collections else None,
+            "ids": list(source.ids) if source.ids else None,
             "bbox": list(source.bbox) if source.bbox is not None else None,
+            "intersects": source.intersects,
             "datetime": source.datetime,
             "query": source.query,
-            "filter": source.filter,
-            # The request parser accepts CQL2-JSON objects only; saying so stops pystac-client
-            # from converting (which needs the optional cql2 package for GET).
-            "filter_lang": "cql2-json" if source.filter is not None else None,
+            "sortby": [key.model_dump() for key in source.sortby] if source.sortby else None,
         }
+        search_filter = source.filter
+        if isinstance(search_filter, str) and not self._filter_as_text:
+            search_filter = dict(cql2.parse_text(search_filter).to_json())
+        arguments["filter"] = search_filter
+        # Always said: pystac-client would otherwise convert between the two (needing cql2 for
+        # GET), and a POST body names its language.
+        if search_filter is not None:
+            arguments["filter_lang"] = (
+                "cql2-text" if isinstance(search_filter, str) else "cql2-json"
+            )
+        return arguments
 
     def _parameters(self, method: str, url: str, limit: int | None) -> dict[str, Any]:
         """The search parameters pystac-client sends, computed offline (no request)."""

@@ -20,11 +20,11 @@ import logging
 from typing import Any, Final
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
-from shared.ingest_request import StaticCatalogSource
 from shared.sources.base import MAX_CURSOR_BYTES, Cursor, RawItem, SourcePage, cursor_size
 from shared.sources.errors import SourceInvalid
 from shared.sources.http import SourceHttp
 from shared.sources.item_fetch import read_item_url
+from shared.sources.specs import StaticCatalogSource
 from shared.sources.urls import display_url
 
 logger = logging.getLogger(__name__)

@@ -4,22 +4,25 @@ serialised cursors, static catalogs served like a blob container, item URLs."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from pystac_client import Client
 
 from local.emulator.planetary_computer import (
     PlanetaryComputerConfig,
     RunningEmulator,
     start_planetary_computer_emulator,
 )
-from shared.ingest_request import StacSearchSource, parse_ingest_request
+from shared.ingest_request import parse_ingest_request
 from shared.item_prep import PreparedItem, prepare_item
 from shared.settings import GeoCatalogSettings, Settings, StorageSettings
 from shared.sources import ItemReadCode, SourcePage, open_source
 from shared.sources.base import cursor_size
+from shared.sources.specs import StacSearchSource
 
 pytestmark = pytest.mark.integration
 
@@ -259,3 +262,95 @@ def test_item_urls_with_one_missing(
     assert costs == [2, 1]
     outcomes = [prepare_item(raw, collection="abc", drop_assets=()) for raw in entries]
     assert [type(o).__name__ for o in outcomes] == ["PreparedItem", "InvalidItem", "PreparedItem"]
+
+
+# --- the whole item-search body, with pystac-client as the reference client -----------------
+
+
+def aoi_polygon(vertices: int, lon: float, lat: float, dlon: float, dlat: float) -> dict[str, Any]:
+    ring = [
+        [
+            round(lon + dlon * math.cos(2 * math.pi * i / vertices), 6),
+            round(lat + dlat * math.sin(2 * math.pi * i / vertices), 6),
+        ]
+        for i in range(vertices)
+    ]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+SVALBARD = aoi_polygon(3000, 12.0, 79.85, 4.0, 0.35)
+SEARCHES: dict[str, dict[str, Any]] = {
+    "ids-across-collections": {"ids": DEMO_IDS[:3]},
+    "ids-and-collections": {"collections": ["sentinel-2-l2a", "naip"], "ids": DEMO_IDS[2:5]},
+    "intersects-point": {
+        "collections": ["sentinel-2-l2a"],
+        "intersects": {"type": "Point", "coordinates": [12.0, 79.9]},
+        "datetime": DEMO_DATETIME,
+    },
+    "intersects-3000-vertices": {
+        "collections": ["sentinel-2-l2a"],
+        "intersects": SVALBARD,
+        "datetime": DEMO_DATETIME,
+    },
+    "sortby-cloud-cover": {
+        "collections": ["sentinel-2-l2a"],
+        "bbox": DEMO_BBOX,
+        "datetime": DEMO_DATETIME,
+        "sortby": "+properties.eo:cloud_cover,-id",
+    },
+    "cql2-json": {
+        "collections": ["sentinel-2-l2a"],
+        "filter": {
+            "op": "and",
+            "args": [
+                {"op": "s_intersects", "args": [{"property": "geometry"}, SVALBARD]},
+                {"op": "<=", "args": [{"property": "eo:cloud_cover"}, 50]},
+            ],
+        },
+        "datetime": DEMO_DATETIME,
+    },
+    "cql2-text": {
+        "collections": ["sentinel-2-l2a"],
+        "filter": "eo:cloud_cover <= 50 AND s2:mgrs_tile IN ('33XWK', '33XVJ', '31XEK')",
+        "filter_lang": "cql2-text",
+    },
+    "query-and-limit-hint": {
+        "collections": ["sentinel-2-l2a"],
+        "bbox": DEMO_BBOX,
+        "query": {"eo:cloud_cover": {"lt": 60}},
+        "datetime": DEMO_DATETIME,
+        "limit": 2,
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(SEARCHES))
+def test_pasted_pystac_client_parameters_find_what_pystac_client_finds(
+    name: str, emulator: RunningEmulator, session: requests.Session, settings: Settings
+) -> None:
+    """`ItemSearch(...).get_parameters()` pasted into a source unchanged finds, page by page
+    through the service's reader, exactly the items pystac-client's own search finds."""
+    arguments = SEARCHES[name]
+    client = Client.open(emulator.stac_url)
+    reference = [item.id for item in client.search(**arguments).items()]
+    assert reference, "the emulator's recordings should match this search"
+
+    parameters = json.loads(json.dumps(client.search(**arguments).get_parameters()))
+    request = parse_ingest_request(
+        {
+            "collection": "pasted",
+            "source": {"type": "stac-search", "url": emulator.stac_url, **parameters},
+        },
+        settings,
+    )
+    pages, costs = walk(request.source, 2, session, settings, emulator)
+    found = ids(pages)
+    if "sortby" in arguments:
+        assert found == reference
+    else:
+        assert sorted(found) == sorted(reference)
+    assert len(found) == len(set(found))
+    # One request per page after the first (landing page + search).
+    assert costs[0] == 2
+    assert all(cost == 1 for cost in costs[1:])
+    assert request.to_record()["source"]["type"] == "stac-search"

@@ -5,22 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from shared.ingest_request import (
     DEFAULT_DROP_ASSETS,
     CreateCollection,
     IngestMode,
     IngestRequest,
+    parse_ingest_request,
+)
+from shared.problems import InvalidRequest, PayloadTooLarge
+from shared.settings import GeoCatalogSettings, PipelineSettings, Settings, StorageSettings
+from shared.sources.specs import (
     InlineItemsSource,
     ItemUrlsSource,
     StacSearchSource,
     StaticCatalogSource,
-    parse_ingest_request,
     source_from_dict,
 )
-from shared.problems import InvalidRequest, PayloadTooLarge
-from shared.settings import GeoCatalogSettings, PipelineSettings, Settings, StorageSettings
 
 PC = "https://planetarycomputer.microsoft.com/api/stac/v1"
 BLOB = "https://acct.blob.core.windows.net/catalogs/naip/catalog.json"
@@ -119,7 +123,9 @@ def test_every_option_set() -> None:
         dryRun=True,
     )
     request = parse(body)
-    assert request.create_collection == CreateCollection(f"{PC}/collections/sentinel-2-l2a")
+    assert request.create_collection == CreateCollection(
+        template_url=f"{PC}/collections/sentinel-2-l2a"
+    )
     assert request.mode is IngestMode.UPSERT
     assert request.drop_assets == ("preview", "tilejson")
     assert request.dry_run is True
@@ -499,7 +505,6 @@ def test_drop_assets_invalid(value: object, fields: set[str]) -> None:
 @pytest.mark.parametrize(
     ("collections", "fields"),
     [
-        (_DROP, {"source.collections"}),
         ([], {"source.collections"}),
         ("sentinel-2-l2a", {"source.collections"}),
         (["ok", "", 3], {"source.collections[1]", "source.collections[2]"}),
@@ -510,7 +515,8 @@ def test_collections_invalid(collections: object, fields: set[str]) -> None:
 
 
 def test_query_and_filter_must_be_objects() -> None:
-    errors = refused(search_body(query="eo:cloud_cover<10", filter="eo:cloud_cover < 10"))
+    # A string filter is CQL2 text (tested below); a number is neither form of CQL2.
+    errors = refused(search_body(query="eo:cloud_cover<10", filter=10))
     assert set(errors) == {"source.query", "source.filter"}
     errors = refused(search_body(filter={"args": []}))
     assert "op" in errors["source.filter"]
@@ -720,3 +726,259 @@ def test_record_of_search() -> None:
 def test_source_dict_round_trip(body: dict[str, Any]) -> None:
     source = parse(body).source
     assert source_from_dict(json.loads(json.dumps(source.to_dict()))) == source
+
+
+# --- the whole STAC item-search body ---------------------------------------------------------
+
+
+def aoi_polygon(vertices: int) -> dict[str, Any]:
+    """A closed ring of `vertices` points around Iceland (a detailed AOI, as users draw them)."""
+    import math
+
+    ring = [
+        [
+            round(-19.0 + 4.0 * math.cos(2 * math.pi * i / vertices), 6),
+            round(64.9 + 1.5 * math.sin(2 * math.pi * i / vertices), 6),
+        ]
+        for i in range(vertices)
+    ]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def pystac_client_parameters(**arguments: Any) -> dict[str, Any]:
+    """What `ItemSearch(...).get_parameters()` returns, as a user would paste it (JSON)."""
+    from pystac_client.item_search import ItemSearch
+
+    search = ItemSearch(f"{PC}/search", method="POST", **arguments)
+    pasted: dict[str, Any] = json.loads(json.dumps(search.get_parameters()))
+    return pasted
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"collections": ["sentinel-2-l2a"], "bbox": [-22.5, 63.8, -22.3, 63.9], "limit": 50},
+        {
+            "collections": "sentinel-2-l2a",
+            "intersects": {"type": "Point", "coordinates": [-22.4, 63.85]},
+            "datetime": "2024-02",
+            "sortby": "-properties.datetime,+id",
+            "max_items": 6,
+        },
+        {"ids": ["S2B_a", "S2B_b"], "collections": ["sentinel-2-l2a", "landsat-c2-l2"]},
+        {
+            "collections": ["sentinel-2-l2a"],
+            "filter": {"op": "<", "args": [{"property": "eo:cloud_cover"}, 10]},
+            "query": {"s2:mgrs_tile": {"eq": "27VVL"}},
+        },
+        {
+            "collections": ["sentinel-2-l2a"],
+            "filter": "eo:cloud_cover < 10 AND s2:mgrs_tile = '27VVL'",
+            "filter_lang": "cql2-text",
+        },
+        {"intersects": aoi_polygon(3000)},
+    ],
+    ids=[
+        "bbox-limit",
+        "intersects-sortby",
+        "ids",
+        "cql2-json-query",
+        "cql2-text",
+        "no-collections",
+    ],
+)
+def test_pystac_client_parameters_are_a_source_as_they_are(arguments: dict[str, Any]) -> None:
+    parameters = pystac_client_parameters(**arguments)
+    body = {"collection": "s2-iceland", "source": {"type": "stac-search", "url": PC, **parameters}}
+    source = parse(body).source
+    assert isinstance(source, StacSearchSource)
+    # Every member pystac-client wrote is kept, in the form it wrote it.
+    assert {k: v for k, v in source.to_dict().items() if k not in ("type", "url")} == parameters
+
+
+def test_the_fields_extension_is_refused_with_its_reason() -> None:
+    errors = refused(search_body(fields={"include": ["id"], "exclude": []}))
+    assert set(errors) == {"source.fields"}
+    assert "strips" in errors["source.fields"]
+    assert "unknown" not in errors["source.fields"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "fragment"),
+    [
+        (
+            {"bbox": [0, 0, 1, 1], "intersects": {"type": "Point", "coordinates": [0, 0]}},
+            "source.intersects",
+            "bbox",
+        ),
+        ({"intersects": {"type": "Circle", "coordinates": [0, 0]}}, "source.intersects", "GeoJSON"),
+        ({"intersects": {"type": "Polygon"}}, "source.intersects", "coordinates"),
+        # found by schemathesis: an unhashable geometry type was a 500
+        ({"intersects": {"type": {}}}, "source.intersects", "GeoJSON"),
+        ({"intersects": {"type": ["Point"]}}, "source.intersects", "GeoJSON"),
+        ({"intersects": [0, 0]}, "source.intersects", "GeoJSON"),
+        ({"ids": []}, "source.ids", "non-empty"),
+        ({"ids": "a,b"}, "source.ids", "array"),
+        ({"ids": ["a", " "]}, "source.ids[1]", "non-empty"),
+        ({"filter": "eo:cloud_cover <"}, "source.filter", "CQL2 text"),
+        ({"filter": {"op": "<", "args": 3}}, "source.filter", "CQL2-JSON"),
+        (
+            {"filter": {"op": "=", "args": [{"property": "a"}, 1]}, "filter-lang": "cql2-text"},
+            "source.filter",
+            "cql2-text",
+        ),
+        ({"filter": "a = 1", "filter-lang": "cql2-json"}, "source.filter", "cql2-json"),
+        ({"filter-lang": "cql2-json"}, "source.filter-lang", "needs a filter"),
+        ({"filter": "a = 1", "filter-lang": "ecql"}, "source.filter-lang", "cql2-json"),
+        ({"filter": "a = 1", "filter-crs": "EPSG:3857"}, "source.filter-crs", "CRS84"),
+        ({"sortby": "-datetime"}, "source.sortby", "array"),
+        ({"sortby": [{"field": "datetime", "direction": "down"}]}, "source.sortby[0]", "asc"),
+        ({"sortby": [{"direction": "asc"}]}, "source.sortby[0]", "field"),
+        ({"limit": 0}, "source.limit", "positive"),
+        ({"limit": 10_001}, "source.limit", "10000"),
+        ({"limit": "10"}, "source.limit", "positive"),
+    ],
+)
+def test_search_members_refused_naming_the_member(
+    changes: dict[str, Any], field: str, fragment: str
+) -> None:
+    errors = refused(search_body(**changes))
+    assert set(errors) == {field}, errors
+    assert fragment in errors[field]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"query": {"eo:cloud_cover": {"lt": float("nan")}}}, "source.query.eo:cloud_cover.lt"),
+        (
+            {"filter": {"op": "<", "args": [{"property": "eo:cloud_cover"}, float("inf")]}},
+            "source.filter.args[1]",
+        ),
+        (
+            {"intersects": {"type": "Point", "coordinates": [float("-inf"), 0]}},
+            "source.intersects.coordinates[0]",
+        ),
+        ({"maxItems": float("nan")}, "source.maxItems"),
+        ({"limit": float("inf")}, "source.limit"),
+    ],
+)
+def test_nan_and_infinity_in_a_request_are_refused_naming_the_field(
+    changes: dict[str, Any], field: str
+) -> None:
+    # As the service decodes them: Python's decoder accepts the non-JSON NaN / Infinity tokens.
+    body = json.loads(json.dumps(search_body(**changes)))
+    assert set(refused(body)) == {field}
+
+
+def test_nan_in_inline_items_is_left_to_item_preparation() -> None:
+    """Inside an item it makes that item `invalid` (item_prep), not the whole request."""
+    bad = dict(item(1), properties={"eo:cloud_cover": float("nan")})
+    body = json.loads(
+        json.dumps({"collection": "abc", "source": {"type": "items", "items": [bad]}})
+    )
+    assert isinstance(parse(body).source, InlineItemsSource)
+
+
+def test_a_request_nested_too_deeply_is_refused_as_a_whole() -> None:
+    nested: Any = 1
+    for _ in range(150):
+        nested = {"op": "not", "args": [nested]}
+    errors = refused(search_body(filter=nested))
+    assert set(errors) == {"body"}
+
+
+def test_a_huge_aoi_is_accepted_and_recorded_by_its_size() -> None:
+    """A 3,000-vertex polygon (~100 KB of CQL2) is valid; the job record (one Table entity)
+    shows it by its size, while the source itself keeps it whole for planning."""
+    polygon = aoi_polygon(3000)
+    search_filter = {"op": "s_intersects", "args": [{"property": "geometry"}, polygon]}
+    request = parse(search_body(filter=search_filter, query={"eo:cloud_cover": {"lt": 20}}))
+    source = request.source
+    assert isinstance(source, StacSearchSource)
+    assert source.filter == search_filter
+    record = request.to_record()["source"]
+    assert "filter" not in record
+    full = len(json.dumps(search_filter, separators=(",", ":")))
+    assert record["omitted"] == {"filter": full}
+    assert record["query"] == {"eo:cloud_cover": {"lt": 20}}  # small members stay
+    assert len(json.dumps(request.to_record())) < 32_000
+    assert source_from_dict(source.to_dict()) == source
+
+
+def test_drop_assets_is_bounded_to_fit_the_job_record() -> None:
+    body = search_body()
+    body["dropAssets"] = [f"asset-{i:05d}-" + "x" * 100 for i in range(100)]
+    errors = refused(body)
+    assert set(errors) == {"dropAssets"}
+    assert "8192" in errors["dropAssets"]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["type", "op", "args", "field", "x"]), children, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+MEMBERS = [
+    "url",
+    "collections",
+    "ids",
+    "bbox",
+    "intersects",
+    "datetime",
+    "query",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "limit",
+    "maxItems",
+    "fields",
+]
+
+
+@hypothesis.settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@hypothesis.given(
+    members=st.dictionaries(st.sampled_from(MEMBERS), JSON_VALUES, max_size=6),
+    kind=st.sampled_from(["stac-search", "static-catalog", "items", "item-urls"]),
+    top=st.dictionaries(
+        st.sampled_from(["collection", "createCollection", "mode", "dropAssets", "dryRun"]),
+        JSON_VALUES,
+        max_size=3,
+    ),
+)
+def test_any_json_is_accepted_or_refused_naming_fields_never_an_error(
+    members: dict[str, Any], kind: str, top: dict[str, Any]
+) -> None:
+    body = {"collection": "abc", **top, "source": {"type": kind, **members}}
+    refusal: InvalidRequest | None = None
+    try:
+        parse(body)
+    except InvalidRequest as refused_request:
+        refusal = refused_request
+    except PayloadTooLarge:
+        return
+    if refusal is not None:
+        assert refusal.errors
+        assert all(e.field and e.detail for e in refusal.errors)
+
+
+def test_a_huge_query_is_recorded_by_its_size_too() -> None:
+    tiles = [
+        f"{zone:02d}{band}{square}"
+        for zone in range(1, 61)
+        for band in "CDEFGHJK"
+        for square in ("AA", "AB", "AC", "AD", "AE", "AF", "AG")
+    ]
+    query = {"s2:mgrs_tile": {"in": tiles}}
+    request = parse(search_body(query=query))
+    record = request.to_record()["source"]
+    assert "query" not in record
+    assert record["omitted"] == {"query": len(json.dumps(query, separators=(",", ":")))}
+    assert isinstance(request.source, StacSearchSource)
+    assert request.source.query == query

@@ -380,3 +380,32 @@ def test_raw_item_from_a_source() -> None:
     )
     result = invalid(failed)
     assert result == InvalidItem(None, "ItemNotFound", "https://example.com/gone.json: HTTP 404")
+
+
+@pytest.mark.parametrize(
+    ("where", "path"),
+    [
+        (lambda item: item["properties"].__setitem__("eo:cloud_cover", float("nan")), "eo:cloud"),
+        (lambda item: item["bbox"].__setitem__(0, float("-inf")), "bbox[0]"),
+        (
+            lambda item: item["geometry"]["coordinates"][0][1].__setitem__(0, float("inf")),
+            "geometry.coordinates[0][1][0]",
+        ),
+        (
+            lambda item: next(iter(item["assets"].values())).__setitem__("gsd", float("nan")),
+            ".gsd",
+        ),
+    ],
+    ids=["property", "bbox", "geometry", "asset"],
+)
+def test_nan_or_infinity_anywhere_makes_the_item_invalid(where: Any, path: str) -> None:
+    """NaN and the infinities are not JSON (Python's decoder accepts them): no GeoCatalog can be
+    sent such an item, so it is `invalid` before posting, not `failed` by a client error after."""
+    # As a source or an inline request delivers it: decoded by Python's permissive decoder.
+    item = load(S2)
+    where(item)
+    raw = json.loads(json.dumps(item))
+    result = invalid(raw)
+    assert result.code == "InvalidNumber"
+    assert result.item_id == item["id"]
+    assert path in result.message

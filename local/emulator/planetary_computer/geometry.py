@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
@@ -43,6 +44,17 @@ class Shape:
             for ring in polygon:
                 found.extend(pairwise(ring))
         return found
+
+    @cached_property
+    def envelope(self) -> tuple[float, float, float, float] | None:
+        """(min x, min y, max x, max y), None when empty: a search AOI of thousands of vertices
+        is compared with every item, and most are nowhere near it."""
+        vertices = self.vertices()
+        if not vertices:
+            return None
+        xs = [x for x, _ in vertices]
+        ys = [y for _, y in vertices]
+        return min(xs), min(ys), max(xs), max(ys)
 
 
 def shape_from_bbox(bbox: Sequence[float]) -> Shape:
@@ -123,16 +135,19 @@ def _polygon(rings: Any) -> tuple[Ring, ...]:
 
 def intersects(a: Shape, b: Shape) -> bool:
     """True when the two shapes share at least one point (boundaries included)."""
-    a_segments = a.all_segments()
-    b_segments = b.all_segments()
+    if a.envelope is None or b.envelope is None or not _overlap(a.envelope, b.envelope):
+        return False
+    # Only the parts of each within the other's envelope can meet it.
+    a_segments = [s for s in a.all_segments() if _overlap(_segment_box(s), b.envelope)]
+    b_segments = [s for s in b.all_segments() if _overlap(_segment_box(s), a.envelope)]
     for p1, p2 in a_segments:
         for q1, q2 in b_segments:
             if _segments_intersect(p1, p2, q1, q2):
                 return True
     # No boundaries cross: either one lies inside the other, or they are apart.
-    if any(_in_any_polygon(v, b.polygons) for v in a.vertices()):
+    if any(_in_any_polygon(v, b.polygons) for v in a.vertices() if _within(v, b.envelope)):
         return True
-    if any(_in_any_polygon(v, a.polygons) for v in b.vertices()):
+    if any(_in_any_polygon(v, a.polygons) for v in b.vertices() if _within(v, a.envelope)):
         return True
     if a.points and b.points:
         return bool(set(a.points) & set(b.points))
@@ -140,6 +155,22 @@ def intersects(a: Shape, b: Shape) -> bool:
         if any(_on_segment(q1, point, q2) for q1, q2 in b_segments):
             return True
     return any(_on_segment(p1, point, p2) for point in b.points for p1, p2 in a_segments)
+
+
+Box = tuple[float, float, float, float]
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _within(point: Point, box: Box) -> bool:
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
+
+
+def _segment_box(segment: tuple[Point, Point]) -> Box:
+    (x1, y1), (x2, y2) = segment
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
 
 
 def _in_any_polygon(point: Point, polygons: Sequence[tuple[Ring, ...]]) -> bool:

@@ -15,6 +15,8 @@ from datetime import datetime
 from functools import cmp_to_key
 from typing import Any, Literal
 
+import cql2
+
 from local.emulator.planetary_computer.data import FixtureData, IndexedItem
 from local.emulator.planetary_computer.filters import (
     FilterError,
@@ -203,11 +205,6 @@ def parse_post_body(body: Any, *, default_limit: int, max_limit: int) -> SearchP
     if not isinstance(body, dict):
         raise SearchError("The search body must be a JSON object")
     _refuse_fields(body.get("fields"))
-    if body.get("filter-lang", "cql2-json") != "cql2-json":
-        raise SearchError(
-            "Only cql2-json filters are implemented by the Planetary Computer emulator",
-            code="NotImplementedError",
-        )
     if body.get("bbox") is not None and body.get("intersects") is not None:
         raise SearchError("Only one of bbox or intersects can be set")
     params = SearchParams(
@@ -221,7 +218,7 @@ def parse_post_body(body: Any, *, default_limit: int, max_limit: int) -> SearchP
         datetime=parse_datetime(body["datetime"]) if body.get("datetime") is not None else None,
         token=parse_token(body["token"]) if body.get("token") else None,
         query=body.get("query"),
-        filter=body.get("filter"),
+        filter=_post_filter(body.get("filter"), body.get("filter-lang")),
         sortby=_parse_sortby_list(body["sortby"]) if body.get("sortby") else DEFAULT_SORT,
     )
     _validate(params)
@@ -267,12 +264,35 @@ def parse_query_params(
 
 
 def _get_filter(text: str, lang: str | None) -> Any:
+    # GET's default language is cql2-text (STAC API filter extension); a JSON object is taken
+    # without filter-lang too, as stac-fastapi does.
     if lang == "cql2-json" or (lang is None and text.lstrip().startswith("{")):
         return _json_param("filter", text)
-    raise SearchError(
-        "Only cql2-json filters are implemented by the Planetary Computer emulator",
-        code="NotImplementedError",
-    )
+    if lang in (None, "cql2-text"):
+        return _cql2_text(text)
+    raise SearchError(f"Invalid filter-lang {lang!r}: cql2-json or cql2-text")
+
+
+def _post_filter(value: Any, lang: Any) -> Any:
+    """A POST filter: CQL2-JSON by default, CQL2 text with `filter-lang: cql2-text` (the landing
+    page declares cql2-text conformance, not limited to GET)."""
+    if value is None:
+        return None
+    if lang not in (None, "cql2-json", "cql2-text"):
+        raise SearchError(f"Invalid filter-lang {lang!r}: cql2-json or cql2-text")
+    if lang == "cql2-text":
+        if not isinstance(value, str):
+            raise SearchError("filter-lang cql2-text needs the filter as a string")
+        return _cql2_text(value)
+    return value
+
+
+def _cql2_text(text: str) -> Any:
+    """CQL2 text as the CQL2-JSON the predicates run on (stac-fastapi converts the same way)."""
+    try:
+        return cql2.parse_text(text).to_json()
+    except (ValueError, cql2.ParseError) as exc:
+        raise SearchError(f"Invalid cql2-text filter: {' '.join(str(exc).split())}") from exc
 
 
 def _json_param(name: str, text: str) -> Any:

@@ -91,6 +91,62 @@ BAD_INPUT: list[tuple[str, Body, int, str]] = [
         "source.urls[1]",
     ),
     ("unknown collection without createCollection", lambda e2e: search(e2e), 422, "collection"),
+    # The STAC item-search body: what it defines is taken, what it forbids is refused.
+    (
+        "the fields extension",
+        lambda e2e: search(e2e, fields={"include": ["id"], "exclude": []}),
+        400,
+        "source.fields",
+    ),
+    (
+        "bbox and intersects together",
+        lambda e2e: search(e2e, intersects={"type": "Point", "coordinates": [12.0, 79.9]}),
+        400,
+        "source.intersects",
+    ),
+    (
+        "intersects not a geometry",
+        lambda e2e: search(e2e, bbox=None, intersects={"type": "Circle", "radius": 3}),
+        400,
+        "source.intersects",
+    ),
+    (
+        "CQL2 text that does not parse",
+        lambda e2e: search(e2e, filter="eo:cloud_cover <", **{"filter-lang": "cql2-text"}),
+        400,
+        "source.filter",
+    ),
+    (
+        "CQL2 text under filter-lang cql2-json",
+        lambda e2e: search(e2e, filter="eo:cloud_cover < 10", **{"filter-lang": "cql2-json"}),
+        400,
+        "source.filter",
+    ),
+    (
+        "an unknown filter language",
+        lambda e2e: search(e2e, filter="eo:cloud_cover < 10", **{"filter-lang": "ecql"}),
+        400,
+        "source.filter-lang",
+    ),
+    (
+        "a sort key without a direction it knows",
+        lambda e2e: search(e2e, sortby=[{"field": "datetime", "direction": "up"}]),
+        400,
+        "source.sortby[0]",
+    ),
+    ("a page size of 0", lambda e2e: search(e2e, limit=0), 400, "source.limit"),
+    (
+        "ids as a comma list",
+        lambda e2e: search(e2e, ids="S2B_a,S2B_b"),
+        400,
+        "source.ids",
+    ),
+    (
+        "dropAssets larger than a job record holds",
+        lambda e2e: {**search(e2e), "dropAssets": [f"a{i:04d}" + "x" * 200 for i in range(60)]},
+        400,
+        "dropAssets",
+    ),
 ]
 
 
@@ -120,6 +176,79 @@ def test_bad_input_is_refused_and_creates_no_job(
     assert problem["instance"] == "/api/ingest"
     assert e2e.job_rows() == jobs
     assert e2e.active_jobs() == active
+
+
+def _raw(e2e: E2E, **source: str) -> str:
+    """A body whose source members are raw JSON text (NaN, Infinity: what json.dumps writes)."""
+    members = ",".join(f'"{k}":{v}' for k, v in source.items())
+    return (
+        '{"collection":"e2e-never-created","source":{"type":"stac-search",'
+        f'"url":"{e2e.pc.stac_url}","collections":["sentinel-2-l2a"],{members}}}}}'
+    )
+
+
+NOT_JSON: list[tuple[str, str, Callable[[E2E], str], str]] = [
+    (
+        "NaN in query",
+        "ingest",
+        lambda e2e: _raw(e2e, query='{"eo:cloud_cover":{"lt":NaN}}'),
+        "source.query.eo:cloud_cover.lt",
+    ),
+    (
+        "Infinity in a CQL2 filter",
+        "ingest",
+        lambda e2e: _raw(e2e, filter='{"op":"<","args":[{"property":"eo:cloud_cover"},Infinity]}'),
+        "source.filter.args[1]",
+    ),
+    (
+        "-Infinity in intersects",
+        "ingest",
+        lambda e2e: _raw(e2e, intersects='{"type":"Point","coordinates":[-Infinity,0]}'),
+        "source.intersects.coordinates[0]",
+    ),
+    ("NaN as bbox", "ingest", lambda e2e: _raw(e2e, bbox="[NaN,0,1,1]"), "source.bbox"),
+    ("NaN as maxItems", "ingest", lambda e2e: _raw(e2e, maxItems="NaN"), "source.maxItems"),
+    (
+        "a body nested 100,000 levels",
+        "ingest",
+        lambda e2e: '{"collection":"x","source":' + "[" * 100_000 + "]" * 100_000 + "}",
+        "body",
+    ),
+    (
+        "a filter nested 150 levels",
+        "ingest",
+        lambda e2e: _raw(e2e, filter='{"op":"not","args":[' * 150 + "true" + "]}" * 150),
+        "body",
+    ),
+    (
+        "a collection request nested 100,000 levels",
+        "collections",
+        lambda e2e: (
+            '{"id":"e2e-never-created","templateUrl":' + "[" * 100_000 + "]" * 100_000 + "}"
+        ),
+        "body",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "field"),
+    [case[1:] for case in NOT_JSON],
+    ids=[case[0] for case in NOT_JSON],
+)
+def test_malformed_json_is_a_400_naming_the_field_and_creates_nothing(
+    e2e: E2E, route: str, body: Callable[[E2E], str], field: str
+) -> None:
+    jobs, active = e2e.job_rows(), e2e.active_jobs()
+    collections_before = set(e2e.geocatalog.emulator.state.collections)
+    response = e2e.http.post(
+        f"{e2e.api}/{route}", content=body(e2e), headers={"Content-Type": "application/json"}
+    )
+    problem = assert_problem(response, 400, field)
+    assert problem["instance"] == f"/api/{route}"
+    assert e2e.job_rows() == jobs
+    assert e2e.active_jobs() == active
+    assert set(e2e.geocatalog.emulator.state.collections) == collections_before
 
 
 def test_a_bbox_across_the_antimeridian_is_accepted(e2e: E2E, collection_id: str) -> None:

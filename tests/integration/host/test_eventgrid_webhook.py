@@ -105,6 +105,14 @@ def test_a_failing_event_answers_5xx_so_the_sender_retries(host: LocalHost) -> N
         ("on_blob", NOTIFICATION, b"not json", 400),
         ("on_blob", NOTIFICATION, [{"id": "x"}], 400),
         ("on_blob", {"aeg-event-type": "SubscriptionValidation"}, "events", 400),
+        # Nested past Python's decoder: malformed (400), not a host failure (500).
+        ("on_blob", NOTIFICATION, b"[" * 100_000 + b"]" * 100_000, 400),
+        (
+            "on_blob",
+            {"aeg-event-type": "SubscriptionValidation"},
+            b'[{"data":' * 100_000 + b"1" + b"}]" * 100_000,
+            400,
+        ),
     ],
 )
 def test_refusals(

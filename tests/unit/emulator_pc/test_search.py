@@ -232,6 +232,29 @@ def test_cql2_json_filter_as_the_pc_mosaics_write_it(data: FixtureData) -> None:
     assert len(found) + len(negated) == 290
 
 
+def test_cql2_text_means_the_same_as_its_cql2_json(data: FixtureData) -> None:
+    """The landing page declares cql2-text: GET takes it by default, POST with filter-lang."""
+    text = "eo:cloud_cover <= 10 AND s2:mgrs_tile = '31XDK'"
+    as_json = {
+        "op": "and",
+        "args": [
+            {"op": "<=", "args": [{"property": "eo:cloud_cover"}, 10]},
+            {"op": "=", "args": [{"property": "s2:mgrs_tile"}, "31XDK"]},
+        ],
+    }
+    limits = {"default_limit": 250, "max_limit": 1000}
+    get = parse_query_params({"collections": ["sentinel-2-l2a"], "filter": [text]}, **limits)
+    post = parse_post_body(
+        {"collections": ["sentinel-2-l2a"], "filter": text, "filter-lang": "cql2-text"}, **limits
+    )
+    expected = [i.id for i in search(data, collections=S2, filter=as_json)]
+    assert expected
+    assert [i.id for i in run_search(data, get).features] == expected
+    assert [i.id for i in run_search(data, post).features] == expected
+    with pytest.raises(SearchError):
+        parse_query_params({"filter": ["eo:cloud_cover <"], "filter-lang": ["cql2-text"]}, **limits)
+
+
 def test_cql2_in_like_and_spatial(data: FixtureData) -> None:
     wanted = ("vt_m_4407364_sw_18_060_20211029", "pa_m_4108053_se_17_1_20150725_20151201")
     assert {
@@ -347,7 +370,9 @@ def test_limit_defaults_and_is_cropped_to_the_maximum(given: str | None, expecte
         {"collections": "sentinel-2-l2a"},
         {"token": "later"},
         {"fields": {"include": ["id"]}},
-        {"filter-lang": "cql2-text", "filter": "eo:cloud_cover < 10"},
+        {"filter-lang": "cql2-text", "filter": "eo:cloud_cover <"},
+        {"filter-lang": "cql2-text", "filter": {"op": "<", "args": [{"property": "a"}, 1]}},
+        {"filter-lang": "ecql", "filter": "eo:cloud_cover < 10"},
         {"query": {"eo:cloud_cover": {"about": 10}}},
         {"intersects": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}},
     ],

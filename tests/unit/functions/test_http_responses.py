@@ -7,7 +7,8 @@ import json
 import azure.functions as func
 import pytest
 
-from functions.http_responses import problem_response
+from functions.http_responses import json_body, problem_response
+from shared.json_values import MAX_JSON_DEPTH
 from shared.problems import InvalidRequest, ServiceUnavailable
 
 
@@ -35,3 +36,31 @@ def test_no_retry_after_header_without_a_delay() -> None:
     response = problem_response(InvalidRequest("bad", field="source.bbox"), request())
     assert "Retry-After" not in response.headers
     assert json.loads(response.get_body())["field"] == "source.bbox"
+
+
+def _body_of(raw: bytes) -> func.HttpRequest:
+    return func.HttpRequest(method="POST", url="http://127.0.0.1:7071/api/ingest", body=raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Deeper than Python's decoder can go (it raises RecursionError, which was a 500).
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        # Decodable, but deeper than any request needs.
+        b'{"source":' + b"[" * (MAX_JSON_DEPTH + 5) + b"]" * (MAX_JSON_DEPTH + 5) + b"}",
+    ],
+    ids=["array-100000", "object-100000", "array-105"],
+)
+def test_a_deeply_nested_body_is_an_invalid_request_naming_the_body(raw: bytes) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        json_body(_body_of(raw))
+    assert refused.value.field == "body"
+    assert "nested deeper" in refused.value.detail
+
+
+def test_a_body_at_the_depth_limit_is_read() -> None:
+    depth = MAX_JSON_DEPTH - 1
+    raw = b'{"a":' + b"[" * depth + b"]" * depth + b"}"
+    assert json_body(_body_of(raw))["a"] == json.loads(b"[" * depth + b"]" * depth)

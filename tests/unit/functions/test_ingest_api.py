@@ -53,3 +53,16 @@ def test_valid_input_with_dependencies_down_is_a_503_not_a_500() -> None:
     status, problem = ingest(body)
     assert status == 503
     assert problem["type"].endswith(":service-unavailable")
+
+
+@pytest.mark.usefixtures("unreachable_dependencies")
+def test_a_body_nested_100000_levels_is_a_400_not_a_500() -> None:
+    function = next(f for f in app_functions(function_app.app) if f.get_function_name() == "ingest")
+    raw = b'{"collection":"c-1","source":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = function.get_user_function()(
+        http_request("POST", "http://localhost/api/ingest", body=raw)
+    )
+    assert response.status_code == 400
+    problem = json.loads(response.get_body())
+    assert problem["field"] == "body"
+    assert "nested deeper" in problem["detail"]

@@ -47,6 +47,9 @@ def test_validation_code() -> None:
         (b'[{"id": "x"}]', "eventType"),
         (b'[{"specversion": "1.0", "id": "x"}]', "type"),
         (b'[{"eventType": "t"}]', "id"),
+        # 100,000 levels: Python's decoder runs out of stack; a 400, not a 500.
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nested too deeply"),
     ],
 )
 def test_malformed_payloads(body: bytes, message: str) -> None:

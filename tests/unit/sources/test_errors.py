@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import requests
 
-from shared.ingest_request import StacSearchSource, StaticCatalogSource
 from shared.settings import Settings
 from shared.sources import SourceInvalid, SourceThrottled, SourceUnavailable, open_source
 from shared.sources.http import SourceHttp, parse_retry_after
+from shared.sources.specs import StacSearchSource, StaticCatalogSource
 from tests.unit.sources.conftest import PC, Call, Reply, Web, json_reply, make_settings
 
 CATALOG = "https://acct.blob.core.windows.net/cat/catalog.json"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import requests
 
-from shared.ingest_request import InlineItemsSource, ItemUrlsSource
 from shared.settings import Settings
 from shared.sources import ItemReadCode, SourceThrottled, SourceUnavailable, open_source
+from shared.sources.specs import InlineItemsSource, ItemUrlsSource
 from tests.unit.sources.conftest import ITEMS, PC, Web, load_json, make_settings, roundtrip
 
 NAIP_URL = f"{PC}/collections/naip/items/pa_m_4108053_se_17_1_20150725_20151201"

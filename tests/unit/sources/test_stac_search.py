@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import requests
 
-from shared.ingest_request import StacSearchSource
 from shared.settings import Settings
 from shared.sources import MAX_CURSOR_BYTES, SourceInvalid, SourcePage, open_source
 from shared.sources.base import cursor_size
+from shared.sources.specs import StacSearchSource
 from tests.unit.sources.conftest import (
     ITEMS,
     PC,
@@ -403,3 +403,97 @@ def test_foreign_cursor_is_a_value_error(
     with pytest.raises(ValueError, match="cursor"):
         read(StacSearchSource(url=PC, collections=("naip",)), cursor, 10, session, settings)
     assert web.calls == []
+
+
+# --- the whole item-search body ------------------------------------------------------------
+
+CQL2_TEXT = "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text"
+
+
+@pytest.fixture
+def two_page_search(web: Web) -> list[Call]:
+    """A search that answers two pages (a POST next link carrying only the token)."""
+    page1 = load_json(ITEMS / "naip.search-post.page1.10-items.json")
+    page2 = {"type": "FeatureCollection", "features": page1["features"][:1], "links": []}
+
+    def search(call: Call) -> Reply:
+        body = call.body or {}
+        if body.get("token"):
+            return json_reply(page2)
+        page = copy.deepcopy(page1)
+        for link in page["links"]:
+            if link["rel"] == "next":
+                link["body"] = {**body, "token": "next:naip:x"}
+        return json_reply(page)
+
+    web.route("POST", SEARCH, search)
+    return web.calls
+
+
+def test_every_search_member_is_sent_on_every_page(
+    web: Web, two_page_search: list[Call], session: requests.Session, settings: Settings
+) -> None:
+    web.route_api_root(PC, landing())
+    polygon = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    source = StacSearchSource(
+        url=PC,
+        ids=("a", "b"),
+        intersects=polygon,
+        query={"eo:cloud_cover": {"lt": 10}},
+        filter={"op": "=", "args": [{"property": "naip:state"}, "vt"]},
+        sortby=({"field": "properties.datetime", "direction": "asc"},),  # type: ignore[arg-type]
+        limit=7,
+    )
+    first = read(source, None, 100, session, settings)
+    expected = {
+        "limit": 7,  # the source's page-size hint caps the service's page size
+        "ids": ["a", "b"],
+        "intersects": polygon,
+        "query": {"eo:cloud_cover": {"lt": 10}},
+        "filter": {"op": "=", "args": [{"property": "naip:state"}, "vt"]},
+        "filter-lang": "cql2-json",
+        "sortby": [{"field": "properties.datetime", "direction": "asc"}],
+    }
+    assert web.calls[1].body == expected
+    assert "collections" not in web.calls[1].body  # optional: every collection
+    web.calls.clear()
+    read(source, first.next_cursor, 3, session, settings)
+    assert web.calls[0].body == {**expected, "limit": 3, "token": "next:naip:x"}
+
+
+@pytest.mark.parametrize(
+    ("methods", "takes_text", "sent_as_text"),
+    [
+        (("GET", "POST"), True, False),  # POST: CQL2-JSON, the filter extension's POST language
+        (("GET",), True, True),
+        (("GET",), False, False),
+    ],
+    ids=["post", "get-cql2-text-api", "get-cql2-json-only-api"],
+)
+def test_a_cql2_text_filter_is_sent_as_text_only_in_a_get_to_an_api_that_takes_it(
+    web: Web,
+    session: requests.Session,
+    settings: Settings,
+    methods: tuple[str, ...],
+    takes_text: bool,
+    sent_as_text: bool,
+) -> None:
+    root = landing(methods=methods)
+    root["conformsTo"] = [c for c in root["conformsTo"] if takes_text or c != CQL2_TEXT]
+    web.route_api_root(PC, root)
+    page = {"type": "FeatureCollection", "features": [], "links": []}
+    web.route("GET", SEARCH, page)
+    web.route("POST", SEARCH, page)
+    source = StacSearchSource(url=PC, collections=("naip",), filter="naip:state = 'vt'")
+    read(source, None, 10, session, settings)
+    as_json = {"op": "=", "args": [{"property": "naip:state"}, "vt"]}
+    call = web.calls[1]
+    assert call.method == methods[-1]
+    if call.method == "POST":
+        assert (call.body["filter"], call.body["filter-lang"]) == (as_json, "cql2-json")
+    elif sent_as_text:
+        assert call.query["filter"] == ["naip:state = 'vt'"]
+        assert call.query["filter-lang"] == ["cql2-text"]
+    else:
+        assert json.loads(call.query["filter"][0]) == as_json
+        assert call.query["filter-lang"] == ["cql2-json"]

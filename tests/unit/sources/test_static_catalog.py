@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from shared.ingest_request import StaticCatalogSource
 from shared.settings import Settings
 from shared.sources import MAX_CURSOR_BYTES, ItemReadCode, SourceInvalid, SourcePage, open_source
 from shared.sources.base import cursor_size
+from shared.sources.specs import StaticCatalogSource
 from shared.sources.static_catalog import MAX_CATALOGS_PER_PAGE, MAX_DEPTH
 from tests.unit.sources.conftest import STATIC, Call, Reply, Web, json_reply, roundtrip
 
