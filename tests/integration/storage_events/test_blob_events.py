@@ -40,6 +40,11 @@ def test_an_item_blob_becomes_an_item_with_its_relative_asset_readable(
     assert_valid_job(blob_stack.http.get(f"{blob_stack.api}/openapi.json").json(), job)
     assert job["source"]["type"] == "storage-events"
     assert job["source"]["route"] == "sync"
+    # ... and listed with the others.
+    listed = blob_stack.http.get(f"{blob_stack.api}/jobs", params={"collection": "blob-sync"})
+    assert listed.status_code == 200, listed.text
+    [summary] = [j for j in listed.json()["jobs"] if j["jobId"] == job_id]
+    assert summary["sourceType"] == "storage-events"
     assert any(c["containerUrl"] == container for c in job["containers"])
 
 
