@@ -1,11 +1,12 @@
 """GET /api/jobs at scale: what does a page of the job listing cost with many jobs?
 
-Builds --jobs jobs (64 counter shards each, as create_job writes them, plus the index row) in the
-real JobStore on Azurite, half of them running with --items pending items, the other half empty
-and settled, then times JobIndex pages and counts the storage requests each sends (a
+Builds --jobs jobs (the job row and the index row, as create_job writes them) in the real
+JobStore on Azurite, half of them running with --items pending items in batches of 99, the other
+half empty and settled, then times JobIndex pages and counts the storage requests each sends (a
 raw_request_hook on the table client): the index query, then per listed job its job row, and for a
-running job one counter-shard range query (a settled job's counts are kept on its index row by the
-first listing that sees it; the first call of each row below pays that). Item rows are never read.
+running job one range query over its batch rows (a settled job's counts are kept on its index row
+by the first listing that sees it; the first call of each row below pays that). Item rows are
+never read.
 
 Prints figures; asserts nothing. Azurite's milliseconds are not Azure's; the request counts are.
 
@@ -58,13 +59,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             writer.create_job(job)
             if n % 2:
-                writer.register_items(
-                    job.job_id,
-                    [
-                        NewItem(f"item-{i:05d}", ItemState.PENDING, payload=json.dumps({"i": i}))
-                        for i in range(args.items)
-                    ],
-                )
+                items = [
+                    NewItem(f"item-{i:05d}", ItemState.PENDING, payload=json.dumps({"i": i}))
+                    for i in range(args.items)
+                ]
+                for start in range(0, len(items), 99):
+                    writer.register_batch(job.job_id, f"p0-{start:05d}", items[start : start + 99])
             # As the pipeline does once nothing is in flight: the empty jobs settle.
             writer.settle(job.job_id)
         print(f"{args.jobs} jobs built in {time.perf_counter() - began:.1f} s")

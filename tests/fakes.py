@@ -193,8 +193,15 @@ class FakeItemCatalog:
                 if status == "Succeeded":
                     self.existing_items.add(item_id)
         failed = {i: code for i, (status, code) in outcomes.items() if status != "Succeeded"}
+        counters = {
+            "TotalItems": str(len(outcomes)),
+            "TotalSuccessfulItems": str(len(outcomes) - len(failed)),
+            "TotalFailedItems": str(len(failed)),
+        }
         if not failed:
-            return Operation(operation_id, OperationStatus.SUCCEEDED)
+            return Operation(
+                operation_id, OperationStatus.SUCCEEDED, additional_information=counters
+            )
         codes = set(failed.values())
         if len(outcomes) == 1 or (len(failed) == len(outcomes) and len(codes) == 1):
             code = next(iter(codes))
@@ -206,6 +213,7 @@ class FakeItemCatalog:
             OperationStatus.FAILED,
             error_code=code,
             error_message=f"{code} for {detail}",
+            additional_information=counters,
         )
 
     def _post(self, method: str, collection_id: str, body: dict[str, Any]) -> Operation:

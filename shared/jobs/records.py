@@ -49,8 +49,9 @@ class ItemRecord:
     index: int = 0
     # Operations created for this item (a batch post counts for each of its items).
     attempts: int = 0
-    # A post carrying the item may have reached the GeoCatalog (also one whose answer was lost).
-    posted: bool = False
+    # A post carrying the item may have landed although its answer was lost: found in the
+    # collection later, the item is ours (succeeded), not someone else's (skipped).
+    unseen_post: bool = False
     operation_id: str | None = None
     error: ItemError | None = None
     containers: tuple[str, ...] = ()

@@ -76,7 +76,7 @@ class ItemUpdate:
     undo_attempt: bool = False
     reset_attempts: bool = False
     single: bool | None = None
-    posted: bool | None = None
+    unseen_post: bool | None = None
     method: str | None = None
     clear_method: bool = False
     renewed: bool | None = None
@@ -547,7 +547,7 @@ _LIST_SELECT = [
     "ErrorMessage",
     "Containers",
     "Single",
-    "Posted",
+    "UnseenPost",
     "Method",
     "Renewed",
     "CreatedAt",
@@ -574,8 +574,8 @@ def _item_patch(
         patch["ErrorMessage"] = after.error.message[:_ERROR_MESSAGE_LIMIT] if after.error else ""
     if after.single != item.single:
         patch["Single"] = after.single
-    if after.posted != item.posted:
-        patch["Posted"] = after.posted
+    if after.unseen_post != item.unseen_post:
+        patch["UnseenPost"] = after.unseen_post
     if after.method != item.method:
         patch["Method"] = after.method or ""
     if after.renewed != item.renewed:
@@ -616,7 +616,7 @@ def _apply(item: ItemRecord, to: ItemState, change: ItemUpdate, now: datetime) -
         operation_id=operation,
         error=error,
         single=item.single if change.single is None else change.single,
-        posted=item.posted if change.posted is None else change.posted,
+        unseen_post=item.unseen_post if change.unseen_post is None else change.unseen_post,
         method=method,
         renewed=item.renewed if change.renewed is None else change.renewed,
         updated_at=now,
@@ -752,7 +752,7 @@ def _item_from_entity(job_id: str, batch: str, entity: Mapping[str, Any]) -> Ite
         error=ItemError(code, entity.get("ErrorMessage", "")) if code else None,
         containers=tuple(json.loads(entity.get("Containers") or "[]")),
         single=bool(entity.get("Single", False)),
-        posted=bool(entity.get("Posted", False)),
+        unseen_post=bool(entity.get("UnseenPost", False)),
         method=_text(entity.get("Method")),
         renewed=bool(entity.get("Renewed", False)),
         created_at=entity.get("CreatedAt"),

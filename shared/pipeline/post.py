@@ -122,7 +122,10 @@ def _post(
         # Normally cache hits; renews a source that is about to expire on a long job.
         for container in sorted({c for item in todo for c in item.containers}):
             deps.sources.ensure(container)
-        existing = find_existing(deps.catalog, job.collection, [i.item_id for i in todo])
+        # Items posted again singly after their batch failed were just searched for (and not
+        # found); what else is to be posted is searched for first.
+        unsearched = [i.item_id for i in todo if i.unseen_post or not (i.single or i.method)]
+        existing = find_existing(deps.catalog, job.collection, unsearched)
     except ThrottledError as exc:
         outcome.throttled = exc
         return
@@ -162,7 +165,7 @@ def _post(
 
 
 def _already_there(item: ItemRecord, outcome: _Outcome) -> None:
-    if item.posted:
+    if item.unseen_post:
         # Not there when the item was first posted (that search would have skipped it): an
         # earlier post of ours landed although its answer was lost.
         outcome.move([item], ItemState.SUCCEEDED, ItemUpdate(clear_error=True))
@@ -212,7 +215,7 @@ def _post_group(
     outcome.move(
         group,
         ItemState.SUBMITTED,
-        ItemUpdate(operation_id=operation.id, add_attempt=True, posted=True, clear_error=True),
+        ItemUpdate(operation_id=operation.id, add_attempt=True, clear_error=True),
     )
     return None
 
@@ -238,12 +241,12 @@ def _put_one(
     outcome.move(
         [item],
         ItemState.SUBMITTED,
-        ItemUpdate(operation_id=operation.id, add_attempt=True, posted=True, clear_error=True),
+        ItemUpdate(operation_id=operation.id, add_attempt=True, clear_error=True),
     )
 
 
 def _lost(exc: TransientError) -> ItemUpdate:
-    return ItemUpdate(posted=True, error=ItemError(exc.code or "Transient", exc.message))
+    return ItemUpdate(unseen_post=True, error=ItemError(exc.code or "Transient", exc.message))
 
 
 class _Payloads:

@@ -166,7 +166,7 @@ def _resolve(
     if len(items) == 1:
         _resolve_one(job, items[0], error, plan, deps)
     else:
-        _resolve_batch(job, batch, items, error, plan, deps)
+        _resolve_batch(job, batch, items, operation, plan, deps)
 
 
 def _resolve_one(
@@ -194,11 +194,12 @@ def _resolve_batch(
     job: JobRecord,
     batch: BatchRecord,
     items: list[ItemRecord],
-    error: ItemError,
+    operation: Operation,
     plan: _Plan,
     deps: PipelineDeps,
 ) -> None:
-    code = error.code
+    code = operation.error_code or "Unknown"
+    error = ItemError(code, operation.error_message or f"operation {operation.id} failed")
     attempts = max(i.attempts for i in items)
     if code in SIZE_CODES:
         plan.chunk_size = max(1, (len(items) + 1) // 2)
@@ -215,19 +216,57 @@ def _resolve_batch(
         _fail(job, items, error, plan)
     else:
         landed = find_existing(deps.catalog, job.collection, [i.item_id for i in items])
-        ok = [i for i in items if i.item_id in landed]
+        ours, theirs = _landed(operation, [i for i in items if i.item_id in landed])
         rest = [i for i in items if i.item_id not in landed]
-        plan.move(ok, ItemState.SUCCEEDED, ItemUpdate(clear_error=True))
+        plan.move(ours, ItemState.SUCCEEDED, ItemUpdate(clear_error=True))
+        _already_there(job, theirs, plan)
         plan.repost(rest, _again(error, single=True), 0.0)
         logger.info(
             "batch %s of job %s partly failed (%s): %s landed, %s posted again singly",
             batch.key,
             job.job_id,
             code,
-            len(ok),
+            len(ours) + len(theirs),
             len(rest),
             extra={"jobId": job.job_id, "batch": batch.key, "code": code},
         )
+
+
+def _landed(
+    operation: Operation, present: list[ItemRecord]
+) -> tuple[list[ItemRecord], list[ItemRecord]]:
+    """Of a failed batch's items found in the collection, those it (or an earlier post of ours
+    whose answer was lost) put there, and those another writer put there since our search.
+
+    The operation's own count of the items it added decides: none added means every item found
+    is someone else's, unless a post of ours may have landed unseen. Where it added some but not
+    all of those found (another writer raced part of the batch), the found ones are taken as ours:
+    the count cannot say which, and the collection holds every one of them either way.
+    """
+    added = _counter(operation, "TotalSuccessfulItems")
+    if added != 0:
+        return present, []
+    return [i for i in present if i.unseen_post], [i for i in present if not i.unseen_post]
+
+
+def _counter(operation: Operation, name: str) -> int | None:
+    try:
+        return int(operation.additional_information.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _already_there(job: JobRecord, items: Sequence[ItemRecord], plan: _Plan) -> None:
+    if job.mode == IngestMode.UPSERT.value:
+        # Created by someone between our search and our POST: replace it instead.
+        plan.repost(
+            items, _again(ItemError(ALREADY_EXISTS, "created meanwhile"), method="PUT"), 0.0
+        )
+        return
+    error = ItemError(
+        ALREADY_EXISTS, "put in the collection by another writer while this batch was posted"
+    )
+    plan.move(items, ItemState.SKIPPED, ItemUpdate(error=error))
 
 
 def _again(

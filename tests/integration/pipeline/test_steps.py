@@ -251,6 +251,51 @@ def test_an_item_already_in_the_collection_is_skipped_in_create_mode(harness: Ha
     assert view.errors == ()
 
 
+def test_items_another_writer_put_there_during_the_post_are_skipped_not_ours(
+    harness: Harness,
+) -> None:
+    """Our search found none of them; by the time our batch ran, another writer (a second job
+    for the same items) had created them all: our operation added none, so they are not ours."""
+    items = pc_items(3)
+    catalog = harness.catalog
+    for item in items:
+        catalog.outcome_script[item["id"]] = [("Failed", "ItemAlreadyExistsInCollection")]
+    original = catalog.create_items
+
+    def then_another_writer(collection_id: str, body: Any) -> Any:
+        operation = original(collection_id, body)
+        catalog.existing_items.update(ids(items))
+        return operation
+
+    catalog.create_items = then_another_writer  # type: ignore[method-assign]
+    job_id = submit(harness, items)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    assert view.counts[ItemState.SKIPPED] == 3
+    assert {harness.item(job_id, i).error.code for i in ids(items)} == {  # type: ignore[union-attr]
+        "ItemAlreadyExistsInCollection"
+    }
+    assert len(catalog.requests) == 1  # no single re-posts: nothing was missing
+    assert view.state is JobState.SUCCEEDED
+
+
+def test_a_partly_failed_batch_settles_each_item_with_its_own_code(harness: Harness) -> None:
+    items = pc_items(4)
+    bad, worse = items[1]["id"], items[2]["id"]
+    harness.catalog.outcome_script[bad] = [("Failed", "StacValidationFailed")] * 2
+    harness.catalog.outcome_script[worse] = [("Failed", "InvalidInputData")] * 2
+    job_id = submit(harness, items)
+    harness.driver.run()
+    view = harness.assert_accounted(job_id)
+    codes = {item_id: error.code for item_id, error in view.errors}
+    # Not the batch's ErrorsInBatchOperation: each failed item's own single post said why.
+    assert codes == {bad: "StacValidationFailed", worse: "InvalidInputData"}
+    assert view.counts[ItemState.SUCCEEDED] == 2
+    # One batch post, then one single post for each item that did not land.
+    assert sorted(len(i) for _, i in harness.catalog.requests) == [1, 1, 4]
+    assert view.state is JobState.PARTIALLY_SUCCEEDED
+
+
 def test_upsert_puts_existing_items_and_posts_new_ones(harness: Harness) -> None:
     items = pc_items(2)
     harness.catalog.existing_items.add(items[0]["id"])
