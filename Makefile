@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
+# checkov lives in its own venv: its pins (pycep-parser 0.5.1, packaging 23) conflict with
+# requirements-dev.txt (see requirements-checkov.txt).
+CHECKOV_VENV := .venv-checkov
+STAMP_CHECKOV := $(CHECKOV_VENV)/.installed
 
 .PHONY: help install browser demo test test-unit lint format up bench clean
 
@@ -25,6 +29,11 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(STAMP_CHECKOV): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
 install: $(STAMP_PY) $(STAMP_NODE)
 
 # Headless Chromium and its WebDriver for the job page tests (Debian packages; CI runs as root).
@@ -32,10 +41,11 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		(apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
 
-lint: $(STAMP_PY)
+lint: $(STAMP_PY) $(STAMP_CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(CHECKOV_VENV)/bin/checkov -d infra --framework bicep --quiet --compact --skip-download
 
 format: $(STAMP_PY)
 	$(BIN)/ruff format .
@@ -58,4 +68,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -83,6 +83,30 @@ param instanceMemoryMB int = 2048
 @maxValue(730)
 param logRetentionInDays int = 30
 
+// ---- Storage events (off by default; see infra/app/storage-events.bicep) ---------------------
+
+@description('Watch a storage account for STAC item blobs (Event Grid system topic, subscription to ingest_events, roles). Turn on after the first deployment of the code: the subscription needs the function to exist.')
+param storageEventsEnabled bool = false
+
+@description('Resource id of the storage account to watch (/subscriptions/.../providers/Microsoft.Storage/storageAccounts/<name>).')
+param storageEventsAccountId string = ''
+
+@description('STORAGE_ROUTES: a JSON array of routes ({account, container, prefix?, suffix?, collection, mode?, syncDeletes?}); see the README, "Ingest from blob storage".')
+param storageRoutes string = '[]'
+
+@description('Containers of that account the Event Grid subscription delivers (the routes\' containers).')
+param storageEventsContainers array = []
+
+@description('Blob-name suffix the Event Grid subscription filters on (the routes\' suffix).')
+param storageEventsSuffix string = '.json'
+
+@description('Schema Event Grid delivers storage events in.')
+@allowed(['EventGridSchema', 'CloudEventSchemaV1_0'])
+param storageEventsSchema string = 'EventGridSchema'
+
+@description('Object id of the GeoCatalog\'s user-assigned managed identity (GEOCATALOG_IDENTITY_OBJECT_ID): watched containers get a BlobManagedIdentity ingestion source and the identity Storage Blob Data Reader; empty: SAS sources signed by the app.')
+param geocatalogIdentityObjectId string = ''
+
 // ---- Names ------------------------------------------------------------------------------------
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -216,6 +240,31 @@ module geocatalogRbac 'app/geocatalog-rbac.bicep' = if (!empty(geocatalogResourc
   }
 }
 
+// Storage events: the settings the service reads, and the module in the watched account's group.
+var storageEventSettings = {
+  STORAGE_ROUTES: storageRoutes
+  GEOCATALOG_IDENTITY_OBJECT_ID: geocatalogIdentityObjectId
+  STORAGE_EVENTS_MAX_BLOB_BYTES: '16777216'
+  STORAGE_EVENTS_SAS_HOURS: '24'
+}
+var storageEventsPlaceholderId = '/subscriptions/${subscription().subscriptionId}/resourceGroups/${rgName}/providers/Microsoft.Storage/storageAccounts/none'
+var storageEventsIdParts = split(!empty(storageEventsAccountId) ? storageEventsAccountId : storageEventsPlaceholderId, '/')
+
+module storageEvents 'app/storage-events.bicep' = if (storageEventsEnabled) {
+  name: 'storage-events'
+  scope: resourceGroup(storageEventsIdParts[2], storageEventsIdParts[4])
+  params: {
+    storageAccountName: last(storageEventsIdParts)
+    functionAppId: functionApp.outputs.id
+    appPrincipalId: identity.outputs.principalId
+    geocatalogPrincipalId: geocatalogIdentityObjectId
+    containers: storageEventsContainers
+    subjectSuffix: storageEventsSuffix
+    eventDeliverySchema: storageEventsSchema
+    tags: tags
+  }
+}
+
 module functionApp 'app/function.bicep' = {
   name: 'function'
   scope: rg
@@ -233,7 +282,7 @@ module functionApp 'app/function.bicep' = {
     pythonVersion: '3.11'
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
-    appSettings: serviceSettings
+    appSettings: union(serviceSettings, storageEventSettings)
   }
   // The host needs its storage and telemetry roles before it first starts.
   dependsOn: [rbac]

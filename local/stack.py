@@ -9,15 +9,18 @@ the demo use `LocalStack` in-process, on free ports unless told otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import signal
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 
-from local.azurite import Azurite, start_azurite
+from local.azurite import ACCOUNT_NAME, Azurite, start_azurite
+from local.blob_events import BlobEventSource
 from local.emulator.geocatalog import GeoCatalogConfig, start_geocatalog_emulator
 from local.emulator.geocatalog.emulator import RunningEmulator as GeoCatalogEmulator
 from local.emulator.planetary_computer import (
@@ -48,6 +51,12 @@ class StackConfig:
     settings_path: Path = EXAMPLE_SETTINGS
     settings_overrides: dict[str, str] = field(default_factory=dict)
     strict_auth: bool = False
+    # The local Event Grid for Azurite (local/blob_events.py): the schema its subscription
+    # delivers, and a factor on Event Grid's retry schedule (tests shrink it).
+    blob_events_schema: str = "EventGridSchema"
+    blob_events_time_scale: float = 1.0
+    # Which Azurite containers it watches (None: every routed container on Azurite's account).
+    blob_events_containers: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -57,6 +66,7 @@ class LocalStack:
     geocatalog: GeoCatalogEmulator | None = None
     planetary_computer: PlanetaryComputerEmulator | None = None
     host: LocalHost | None = None
+    blob_events: BlobEventSource | None = None
 
     @property
     def base_url(self) -> str:
@@ -76,7 +86,12 @@ class LocalStack:
         self.azurite = start_azurite(
             blob_port=blob or None, queue_port=queue or None, table_port=table or None
         )
-        self.geocatalog = start_geocatalog_emulator(cfg.geocatalog, port=cfg.geocatalog_port)
+        # Azurite's containers are blob storage to the GeoCatalog emulator (ingestion sources).
+        blob_endpoint = f"http://{self.azurite.host}:{self.azurite.blob_port}/{ACCOUNT_NAME}"
+        geocatalog_config = replace(
+            cfg.geocatalog, blob_endpoints=(*cfg.geocatalog.blob_endpoints, blob_endpoint)
+        )
+        self.geocatalog = start_geocatalog_emulator(geocatalog_config, port=cfg.geocatalog_port)
         self.planetary_computer = start_planetary_computer_emulator(
             cfg.planetary_computer, port=cfg.planetary_computer_port
         )
@@ -86,6 +101,7 @@ class LocalStack:
         reset_runtime()
         overrides = {
             "AzureWebJobsStorage": self.azurite.connection_string,
+            "STORAGE_EVENTS_CONNECTION_STRING": self.azurite.connection_string,
             "GEOCATALOG_URL": self.geocatalog.base_url,
             "PLANETARY_COMPUTER_URL": self.planetary_computer.base_url,
             **cfg.settings_overrides,
@@ -98,6 +114,19 @@ class LocalStack:
             http_port=cfg.host_port,
             strict_auth=cfg.strict_auth,
         ).start()
+        containers = (
+            list(cfg.blob_events_containers)
+            if cfg.blob_events_containers is not None
+            else watched_containers(_effective_settings(cfg.settings_path, overrides))
+        )
+        if containers:
+            self.blob_events = BlobEventSource(
+                self.azurite.connection_string,
+                containers,
+                f"{self.host.base_url}/runtime/webhooks/eventgrid?functionName=ingest_events",
+                schema=cfg.blob_events_schema,
+                time_scale=cfg.blob_events_time_scale,
+            ).start()
 
     def _host(self) -> LocalHost:
         if self.host is None:
@@ -105,6 +134,9 @@ class LocalStack:
         return self.host
 
     def stop(self) -> None:
+        if self.blob_events is not None:
+            self.blob_events.stop()
+            self.blob_events = None
         if self.host is not None:
             self.host.stop()
             self.host = None
@@ -128,6 +160,7 @@ class LocalStack:
     def describe(self) -> str:
         if not (self.azurite and self.geocatalog and self.planetary_computer and self.host):
             raise RuntimeError("the stack is not started")
+        watched = ", ".join(self.blob_events.containers) if self.blob_events else "none"
         return "\n".join(
             [
                 f"Functions host      {self.host.base_url}/api  (function keys not enforced)",
@@ -135,8 +168,26 @@ class LocalStack:
                 f"Planetary Computer  {self.planetary_computer.base_url}/api/stac/v1",
                 f"Azurite             blob {self.azurite.blob_port}, queue "
                 f"{self.azurite.queue_port}, table {self.azurite.table_port}",
+                f"Blob events         Azurite containers watched: {watched} "
+                "(BlobCreated/BlobDeleted to the Event Grid webhook)",
             ]
         )
+
+
+def _effective_settings(path: Path, overrides: dict[str, str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if path.exists():
+        values.update(json.loads(path.read_text()).get("Values", {}))
+    values.update(overrides)
+    return values
+
+
+def watched_containers(values: dict[str, str]) -> list[str]:
+    """The Azurite containers the app's storage routes watch (those on Azurite's account)."""
+    from shared.storage_events.settings import StorageEventSettings
+
+    routes = StorageEventSettings.from_env(values).routes.routes
+    return sorted({r.container for r in routes if r.account == ACCOUNT_NAME})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,8 +209,21 @@ def main(argv: list[str] | None = None) -> int:
     # azure-core logs every storage request at INFO (each queue poll); host.json asks for
     # "Azure.Core": "Warning", which the real host applies to its own categories.
     logging.getLogger("azure").setLevel(logging.WARNING)
+    # `make up` watches one Azurite container (local/blob_demo.py uploads to it), unless the
+    # settings file brings routes of its own.
+    settings_path = EXAMPLE_SETTINGS
+    local_settings = REPO_ROOT / "local.settings.json"
+    if local_settings.exists():
+        settings_path = local_settings
+    overrides: dict[str, str] = {}
+    if "STORAGE_ROUTES" not in _effective_settings(settings_path, {}):
+        from local.blob_demo import ROUTE
+
+        overrides["STORAGE_ROUTES"] = json.dumps([ROUTE])
     stack = LocalStack(
         StackConfig(
+            settings_path=settings_path,
+            settings_overrides=overrides,
             host_port=args.host_port,
             geocatalog_port=args.geocatalog_port,
             planetary_computer_port=args.planetary_computer_port,
@@ -175,7 +239,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     with stack:
+        if stack.azurite is not None and stack.blob_events is not None:
+            # The watched containers exist from the start, ready for uploads.
+            from azure.core.exceptions import ResourceExistsError
+            from azure.storage.blob import BlobServiceClient
+
+            service = BlobServiceClient.from_connection_string(stack.azurite.connection_string)
+            for container in stack.blob_events.containers:
+                with contextlib.suppress(ResourceExistsError):
+                    service.create_container(container)
         print(stack.describe(), flush=True)
+        print("Upload an item blob: .venv/bin/python -m local.blob_demo [--delete]", flush=True)
         print("Ctrl+C stops everything.", flush=True)
         done.wait()
     return 0

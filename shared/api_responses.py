@@ -144,10 +144,36 @@ class ItemUrlsRecord(ApiModel):
     first_urls: Annotated[list[str], Field(alias="firstUrls", max_length=5)]
 
 
+class StorageEventsRecord(ApiModel):
+    """A rolling job of a storage route (shared.storage_events): one per route, UTC day,
+    generation and target collection."""
+
+    type: Literal["storage-events"]
+    route: str
+    container_url: Annotated[str, Field(alias="containerUrl")]
+    prefix: str
+    suffix: str
+    collection: Annotated[str, Field(description="The route's target; `$item`: each item's own.")]
+    sync_deletes: Annotated[bool, Field(alias="syncDeletes")]
+    day: Annotated[str, Field(json_schema_extra={"format": "date"})]
+    generation: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="A blob written again the same day goes to the day's next generation "
+            "of the route's rolling job.",
+        ),
+    ]
+
+
 class SourceRecord(
     RootModel[
         Annotated[
-            StacSearchRecord | StaticCatalogRecord | InlineItemsRecord | ItemUrlsRecord,
+            StacSearchRecord
+            | StaticCatalogRecord
+            | InlineItemsRecord
+            | ItemUrlsRecord
+            | StorageEventsRecord,
             Discriminator("type"),
         ]
     ]

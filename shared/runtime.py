@@ -17,7 +17,11 @@ from shared.bootstrap import BootstrapRequest, bootstrap_collection
 from shared.collection_template import TemplateFetcher, UrlPolicy
 from shared.geocatalog.client import GeoCatalogClient, new_session
 from shared.geocatalog.errors import NotFoundError
-from shared.ingestion_sources import IngestionSourceManager, PlanetaryComputerSasProvider
+from shared.ingestion_sources import (
+    ChainedSasProvider,
+    IngestionSourceManager,
+    PlanetaryComputerSasProvider,
+)
 from shared.jobs.listing import JobIndex
 from shared.jobs.store import JobStore
 from shared.payloads import PayloadStore
@@ -25,8 +29,13 @@ from shared.pipeline.deps import PipelineDeps
 from shared.planetary_computer import PlanetaryComputer
 from shared.queues import IngestQueues
 from shared.ratelimit import AdaptiveRateLimiter
-from shared.settings import Settings, current_settings
+from shared.settings import Settings, SettingsError, current_settings
 from shared.storage import blob_container, table_client
+from shared.storage_events.blob_access import BlobAccess, RouteSasProvider
+from shared.storage_events.blob_state import BlobStateStore
+from shared.storage_events.container_sources import ContainerSources
+from shared.storage_events.ingest import StorageEventDeps
+from shared.storage_events.settings import StorageEventSettings
 
 
 class Runtime:
@@ -53,11 +62,53 @@ class Runtime:
 
     @cached_property
     def sources(self) -> IngestionSourceManager:
-        """Ingestion sources, cached per process; SAS tokens from the Planetary Computer."""
+        """Ingestion sources, cached per process; SAS tokens signed by the app for the watched
+        containers (storage routes), else from the Planetary Computer."""
         return IngestionSourceManager(
             self.geocatalog,
-            PlanetaryComputerSasProvider(self.planetary_computer),
+            ChainedSasProvider(
+                RouteSasProvider(
+                    self.storage_event_settings.routes,
+                    self.blob_access,
+                    hours=self.storage_event_settings.sas_hours,
+                ),
+                PlanetaryComputerSasProvider(self.planetary_computer),
+            ),
             renew_before=timedelta(minutes=self.settings.pipeline.sas_renew_before_minutes),
+        )
+
+    @cached_property
+    def storage_event_settings(self) -> StorageEventSettings:
+        """A malformed STORAGE_ROUTES must not stop HTTP jobs: it is logged and reported by
+        GET /api/health, and storage events are ignored until it is fixed."""
+        try:
+            return StorageEventSettings.from_env()
+        except SettingsError as exc:
+            logging.getLogger(__name__).error("storage events are off: %s", exc)
+            return StorageEventSettings()
+
+    @cached_property
+    def blob_access(self) -> BlobAccess:
+        """Reads watched blobs and signs their containers' SAS, as the app's identity."""
+        events = self.storage_event_settings
+        return BlobAccess(connection_string=events.connection_string, client_id=events.client_id)
+
+    @cached_property
+    def storage_events(self) -> StorageEventDeps:
+        """What the storage-event path needs besides the pipeline."""
+        events = self.storage_event_settings
+        pipeline = self.pipeline
+        table = table_client(self.settings.storage, self.settings.jobs_table)
+        return StorageEventDeps(
+            settings=events,
+            blobs=self.blob_access,
+            state=BlobStateStore(table),
+            sources=ContainerSources(
+                pipeline.sources,
+                self.geocatalog,
+                geocatalog_identity_object_id=events.geocatalog_identity_object_id,
+            ),
+            catalog=self.geocatalog,
         )
 
     @cached_property

@@ -640,6 +640,17 @@ class GeoCatalogClient:
         response = self._request("POST", "/inma/ingestion-sources", json_body=body)
         return IngestionSource.from_json(self._object(response, "POST /inma/ingestion-sources"))
 
+    def create_managed_identity_source(self, container_url: str, object_id: str) -> IngestionSource:
+        """Register a BlobManagedIdentity source: the GeoCatalog reads the container as its
+        own user-assigned identity (`object_id`); ConflictError when the container has one."""
+        body = {
+            "id": str(uuid.uuid4()),
+            "kind": "BlobManagedIdentity",
+            "connectionInfo": {"containerUrl": container_url.rstrip("/"), "objectId": object_id},
+        }
+        response = self._request("POST", "/inma/ingestion-sources", json_body=body)
+        return IngestionSource.from_json(self._object(response, "POST /inma/ingestion-sources"))
+
     def replace_ingestion_source(
         self, source_id: str, container_url: str, sas_token: str
     ) -> IngestionSource:

@@ -114,6 +114,14 @@ class GeoCatalogConfig:
     sas_secret: str | None = field(
         default=None, metadata={"help": "key of the managed-storage SAS signatures"}
     )
+    blob_endpoints: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "path-style blob endpoints (Azurite: http://host:port/<account>) taken as "
+            "blob storage: their containers take ingestion sources, their assets need one, and "
+            "a SasToken source is checked by reading the asset with its token"
+        },
+    )
 
     def __post_init__(self) -> None:
         low, high = self.operation_duration_seconds

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from local.emulator.geocatalog.blob_endpoints import path_style_container
 from local.emulator.geocatalog.errors import ApiError, bad_request, not_found
 from local.emulator.geocatalog.http import RequestContext, RouteSpec, empty_response, json_response
 from local.emulator.geocatalog.sas import parse_sas
@@ -22,11 +23,13 @@ CONTAINER_URL = re.compile(
 KINDS = ("SasToken", "BlobManagedIdentity")
 
 
-def _validate_container_url(value: Any) -> str:
+def _validate_container_url(value: Any, blob_endpoints: tuple[str, ...] = ()) -> str:
     if not isinstance(value, str) or not value:
         raise bad_request("'connectionInfo.containerUrl' is required.", "InvalidParameter")
     if value.endswith("/"):
         raise bad_request(f"Container url '{value}' must not end with a '/'.", "InvalidParameter")
+    if path_style_container(value, blob_endpoints) == value:
+        return value
     if CONTAINER_URL.match(value) is None:
         raise bad_request(
             f"Container url '{value}' must be a blob container URL "
@@ -47,7 +50,9 @@ def _parse_source(
     info = body.get("connectionInfo")
     if not isinstance(info, dict):
         raise bad_request("'connectionInfo' is required.", "InvalidParameter")
-    container_url = _validate_container_url(info.get("containerUrl"))
+    container_url = _validate_container_url(
+        info.get("containerUrl"), ctx.emulator.config.blob_endpoints
+    )
     if kind == "SasToken":
         token = info.get("sasToken")
         if not isinstance(token, str) or not token.strip():

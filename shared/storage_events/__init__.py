@@ -1,0 +1,1 @@
+"""Storage events: STAC item blobs announced by Azure Storage through Event Grid become items."""
