@@ -20,6 +20,7 @@ from types import FrameType
 from local.azurite import Azurite, start_azurite
 from local.emulator.geocatalog import GeoCatalogConfig, start_geocatalog_emulator
 from local.emulator.geocatalog.emulator import RunningEmulator as GeoCatalogEmulator
+from local.emulator.geocatalog.process import GeoCatalogProcess
 from local.emulator.planetary_computer import (
     PlanetaryComputerConfig,
     start_planetary_computer_emulator,
@@ -48,6 +49,9 @@ class StackConfig:
     settings_path: Path = EXAMPLE_SETTINGS
     settings_overrides: dict[str, str] = field(default_factory=dict)
     strict_auth: bool = False
+    # The GeoCatalog emulator in its own process (reached over HTTP only; its CPU not charged to
+    # this process's GIL), as benchmarks want it; tests keep it in-process to reach its state.
+    geocatalog_process: bool = False
 
 
 @dataclass
@@ -55,12 +59,22 @@ class LocalStack:
     config: StackConfig = field(default_factory=StackConfig)
     azurite: Azurite | None = None
     geocatalog: GeoCatalogEmulator | None = None
+    # Set instead of `geocatalog` when StackConfig.geocatalog_process is on.
+    geocatalog_process: GeoCatalogProcess | None = None
     planetary_computer: PlanetaryComputerEmulator | None = None
     host: LocalHost | None = None
 
     @property
     def base_url(self) -> str:
         return self._host().base_url
+
+    @property
+    def geocatalog_api(self) -> GeoCatalogEmulator | GeoCatalogProcess:
+        """The GeoCatalog emulator wherever it runs: its base_url, stats(), configure(), fault()."""
+        running = self.geocatalog or self.geocatalog_process
+        if running is None:
+            raise RuntimeError("the stack is not started")
+        return running
 
     def start(self) -> LocalStack:
         try:
@@ -76,7 +90,10 @@ class LocalStack:
         self.azurite = start_azurite(
             blob_port=blob or None, queue_port=queue or None, table_port=table or None
         )
-        self.geocatalog = start_geocatalog_emulator(cfg.geocatalog, port=cfg.geocatalog_port)
+        if cfg.geocatalog_process:
+            self.geocatalog_process = GeoCatalogProcess(cfg.geocatalog, cfg.geocatalog_port).start()
+        else:
+            self.geocatalog = start_geocatalog_emulator(cfg.geocatalog, port=cfg.geocatalog_port)
         self.planetary_computer = start_planetary_computer_emulator(
             cfg.planetary_computer, port=cfg.planetary_computer_port
         )
@@ -86,7 +103,7 @@ class LocalStack:
         reset_runtime()
         overrides = {
             "AzureWebJobsStorage": self.azurite.connection_string,
-            "GEOCATALOG_URL": self.geocatalog.base_url,
+            "GEOCATALOG_URL": self.geocatalog_api.base_url,
             "PLANETARY_COMPUTER_URL": self.planetary_computer.base_url,
             **cfg.settings_overrides,
         }
@@ -108,10 +125,10 @@ class LocalStack:
         if self.host is not None:
             self.host.stop()
             self.host = None
-        for part in (self.planetary_computer, self.geocatalog):
+        for part in (self.planetary_computer, self.geocatalog, self.geocatalog_process):
             if part is not None:
                 part.stop()
-        self.planetary_computer = self.geocatalog = None
+        self.planetary_computer = self.geocatalog = self.geocatalog_process = None
         if self.azurite is not None:
             self.azurite.stop()
             self.azurite = None
@@ -126,12 +143,13 @@ class LocalStack:
         self.stop()
 
     def describe(self) -> str:
-        if not (self.azurite and self.geocatalog and self.planetary_computer and self.host):
+        if not (self.azurite and self.planetary_computer and self.host):
             raise RuntimeError("the stack is not started")
+        geocatalog = self.geocatalog_api
         return "\n".join(
             [
                 f"Functions host      {self.host.base_url}/api  (function keys not enforced)",
-                f"GeoCatalog emulator {self.geocatalog.base_url}  (stats: /_emulator/stats)",
+                f"GeoCatalog emulator {geocatalog.base_url}  (stats: /_emulator/stats)",
                 f"Planetary Computer  {self.planetary_computer.base_url}/api/stac/v1",
                 f"Azurite             blob {self.azurite.blob_port}, queue "
                 f"{self.azurite.queue_port}, table {self.azurite.table_port}",
