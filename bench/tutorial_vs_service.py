@@ -32,7 +32,9 @@ item ids. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import statistics
 import sys
 import time
 from collections import Counter
@@ -63,6 +65,7 @@ from bench._stack import (
     wait_for_job,
 )
 from local.emulator.geocatalog import GeoCatalogConfig
+from local.host.invocation import Invocation
 from local.stack import EXAMPLE_SETTINGS, LocalStack, StackConfig
 
 # The real service as issue 8 measured it: its budget, a typical call latency, operation lives.
@@ -73,6 +76,7 @@ OPERATION_SECONDS = (1.0, 5.0)
 DROP_ASSETS = ["rendered_preview", "preview", "tilejson"]
 TUTORIAL_POLL_SECONDS = 5.0
 UNFINISHED = {"Pending", "Running"}
+PIPELINE_FUNCTIONS = ("ingest_plan", "ingest_items", "ingest_status")
 
 
 @dataclass
@@ -89,6 +93,8 @@ class Run:
     cpu_geocatalog: float
     problems: list[str] = field(default_factory=list)
     note: str = ""
+    # The pipeline's invocations during the run, by function (the local host's log).
+    invocations: dict[str, list[Invocation]] = field(default_factory=dict)
 
     @property
     def rate(self) -> float | None:
@@ -262,6 +268,8 @@ def run_service(bench: Bench, count: int, name: str = "service") -> Run:
     }
     before, cpu_before = bench.stats(), bench.cpu()
     storage_before = bench.probe.snapshot()[0]
+    host = running(bench.stack.host, "the local host")
+    seen = {name: len(host.invocations_of(name)) for name in PIPELINE_FUNCTIONS}
     t0 = time.perf_counter()
     accepted = bench.http.post("/api/ingest", json=body)
     if accepted.status_code != 202:
@@ -296,6 +304,7 @@ def run_service(bench: Bench, count: int, name: str = "service") -> Run:
         cpu_geocatalog=cpu_after[2] - cpu_before[2],
         problems=problems,
         note="" if elapsed is not None else f"not terminal after {bench.timeout:g} s",
+        invocations={n: host.invocations_of(n)[seen[n] :] for n in PIPELINE_FUNCTIONS},
     )
 
 
@@ -325,6 +334,36 @@ def _row(run: Run, tutorial_rate: float | None) -> list[object]:
         "exact" if not run.problems else "NOT EXACT",
         run.note,
     ]
+
+
+def _invocation_rows(run: Run) -> list[list[object]]:
+    """Per pipeline function: invocations, their wall time, and (for the planner, whose pages
+    form a chain: page k sends page k+1's message) the wait between one page and the next."""
+    rows: list[list[object]] = []
+    for name, calls in run.invocations.items():
+        durations = sorted(i.duration_ms for i in calls if i.duration_ms is not None)
+        if not durations:
+            continue
+        waits = "-"
+        if name == "ingest_plan":
+            ordered = sorted(calls, key=lambda i: i.started_at)
+            gaps = [
+                (b.started_at - a.finished_at).total_seconds()
+                for a, b in itertools.pairwise(ordered)
+                if a.finished_at is not None
+            ]
+            waits = f"{1000 * statistics.mean(gaps):.0f}" if gaps else "-"
+        rows.append(
+            [
+                f"{run.name} {run.items}: {name}",
+                len(calls),
+                f"{sum(durations) / 1000:.0f}",
+                f"{durations[len(durations) // 2]:.0f}",
+                f"{durations[min(len(durations) - 1, int(0.95 * len(durations)))]:.0f}",
+                waits,
+            ]
+        )
+    return rows
 
 
 def _print(runs: list[Run]) -> None:
@@ -359,6 +398,13 @@ def _print(runs: list[Run]) -> None:
     for run in runs:
         for problem in run.problems:
             print(f"  {run.name}, {run.items} items: {problem}")
+    rows = [row for run in runs for row in _invocation_rows(run)]
+    if rows:
+        print("\nPipeline invocations during each service run (the local host's log)")
+        print_table(
+            ["run: function", "invocations", "busy s", "p50 ms", "p95 ms", "wait between pages ms"],
+            rows,
+        )
 
 
 def _setting(text: str) -> tuple[str, str]:
