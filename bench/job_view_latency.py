@@ -49,6 +49,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.data.tables import TableClient, TableServiceClient
 
 from bench._common import RequestCounter, cpu_seconds, latency_row, print_table, running
@@ -136,17 +137,34 @@ def _store(connection: str) -> tuple[JobStore, RequestCounter, Conflicts]:
 
 def _fill(
     connection: str, job_id: str, batches: list[int], total: int, threads: int
-) -> tuple[int, int, int]:
-    """Worker process: register the batches in their final states, `threads` at a time."""
+) -> tuple[int, int, int, int]:
+    """Worker process: register the batches in their final states, `threads` at a time.
+    (registered, requests, ETag retries, connection retries)."""
     store, counter, conflicts = _store(connection)
+    resets = 0
+    lock = threading.Lock()
 
     def one(batch: int) -> int:
+        nonlocal resets
         items = [_final(i) for i in _batch_items(batch, total)]
-        return len(items) if store.register_batch(job_id, _batch_key(batch), items) else 0
+        for attempt in range(5):
+            try:
+                new = store.register_batch(job_id, _batch_key(batch), items)
+            except (ServiceRequestError, ServiceResponseError):
+                # A transaction is a POST, which azure-core does not retry once sent; a batch
+                # lands whole or not at all, so registering again is safe (False: it landed).
+                with lock:
+                    resets += 1
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
+                continue
+            return len(items) if new or attempt else 0
+        return 0
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         registered = sum(pool.map(one, batches))
-    return registered, counter.count, conflicts.count
+    return registered, counter.count, conflicts.count, resets
 
 
 def _timed(
@@ -371,7 +389,7 @@ def run(args: argparse.Namespace) -> None:
 
         # 3. bulk fill in quarters, view() timed after each
         bounds = [planner_batches + (batches - planner_batches) * q // 4 for q in range(5)]
-        filled = fill_requests = fill_retries = 0
+        filled = fill_requests = fill_retries = fill_resets = 0
         fill_seconds = 0.0
         cpu_before = cpu_seconds(azurite_pid)
         context = multiprocessing.get_context("spawn")
@@ -399,12 +417,14 @@ def run(args: argparse.Namespace) -> None:
                 filled += sum(r[0] for r in results)
                 fill_requests += sum(r[1] for r in results)
                 fill_retries += sum(r[2] for r in results)
+                fill_resets += sum(r[3] for r in results)
                 checkpoint()
         if filled:
             build_rows.append(
                 _build_row(
                     f"register in final states: {args.workers} processes x {args.threads} "
-                    f"threads, one register_batch per {BATCH} items",
+                    f"threads, one register_batch per {BATCH} items"
+                    + (f" ({fill_resets} connection resets, retried)" if fill_resets else ""),
                     filled,
                     fill_seconds,
                     fill_requests,

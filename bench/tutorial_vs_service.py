@@ -480,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
         ),
         settings_overrides=overrides,
         geocatalog_process=True,
+        # The batches' blobs of the largest run (~13 KB per item), with room to spare.
+        azurite_extent_memory_mb=max(256, max(service_items) * 13 * 3 // 1024),
     )
     runs: list[Run] = []
     began = time.perf_counter()

@@ -52,6 +52,9 @@ class StackConfig:
     # The GeoCatalog emulator in its own process (reached over HTTP only; its CPU not charged to
     # this process's GIL), as benchmarks want it; tests keep it in-process to reach its state.
     geocatalog_process: bool = False
+    # Azurite keeps blobs in memory up to this; a batch's items stay in its blob, so a
+    # 100,000-item job needs more than the default 256 MB (about 13 KB per Sentinel-2 item).
+    azurite_extent_memory_mb: int = 256
 
 
 @dataclass
@@ -88,7 +91,10 @@ class LocalStack:
         cfg = self.config
         blob, queue, table = cfg.azurite_ports or (0, 0, 0)
         self.azurite = start_azurite(
-            blob_port=blob or None, queue_port=queue or None, table_port=table or None
+            blob_port=blob or None,
+            queue_port=queue or None,
+            table_port=table or None,
+            extent_memory_limit_mb=cfg.azurite_extent_memory_mb,
         )
         if cfg.geocatalog_process:
             self.geocatalog_process = GeoCatalogProcess(cfg.geocatalog, cfg.geocatalog_port).start()
