@@ -61,9 +61,7 @@ def test_a_stack_can_run_the_emulator_out_of_process() -> None:
         assert emulator.base_url in health.text
         # The app creates a collection in the process, over HTTP.
         assert stack.planetary_computer is not None
-        template = (
-            f"{stack.planetary_computer.base_url}/api/stac/v1/collections/sentinel-2-l2a"
-        )
+        template = f"{stack.planetary_computer.base_url}/api/stac/v1/collections/sentinel-2-l2a"
         created = httpx.post(
             f"{stack.base_url}/api/collections",
             json={"id": "out-of-process", "templateUrl": template},
