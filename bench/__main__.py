@@ -34,7 +34,7 @@ NAMES = (
 
 def _plan(args: argparse.Namespace) -> list[tuple[str, Callable[[list[str]], int], list[str]]]:
     quick = not args.full
-    job_items = args.job_items or (15_000 if quick else 30_000)
+    job_items = args.job_items or (15_000 if quick else 100_000)
     pipeline_items = args.pipeline_items or (100 if quick else 200)
     return [
         ("ratelimiter", ratelimiter.main, ["--seconds", "5"] if quick else []),
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", nargs="+", choices=NAMES, help="run only these benchmarks")
     parser.add_argument(
-        "--job-items", type=int, help="items of the job_view_latency job (15000; --full 30000)"
+        "--job-items", type=int, help="items of the job_view_latency job (15000; --full 100000)"
     )
     parser.add_argument(
         "--pipeline-items", type=int, help="items per pipeline_throughput run (100; --full 200)"

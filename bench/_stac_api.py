@@ -9,6 +9,11 @@ Planetary Computer pages a POST search. Filters are accepted and ignored: it ser
 
 from __future__ import annotations
 
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,6 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bench._common import SENTINEL2_PAGE, fixture_features, sentinel2_item
+from local.process import ServerProcess
 from local.server import ThreadedServer
 
 CONFORMS_TO = [
@@ -29,7 +35,7 @@ MAX_LIMIT = 1000
 class GeneratedStacApi:
     """`count` Sentinel-2 L2A items behind a STAC API search, served from a background thread."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.count = count
         self._features = fixture_features(SENTINEL2_PAGE)
         self.searches = 0
@@ -42,7 +48,7 @@ class GeneratedStacApi:
         )
         # Public STAC APIs keep idle connections for a minute or more; uvicorn's 5 s would race the
         # planner's pooled connection between pages and fail plan messages with ConnectionError.
-        self._server = ThreadedServer(app, keep_alive_seconds=75)
+        self._server = ThreadedServer(app, host=host, port=port, keep_alive_seconds=75)
 
     @property
     def url(self) -> str:
@@ -108,3 +114,60 @@ class GeneratedStacApi:
                 }
             )
         return JSONResponse({"type": "FeatureCollection", "features": features, "links": links})
+
+
+class StacApiProcess:
+    """The same STAC API in its own process (`python -m bench._stac_api`), so that building
+    100,000 items' JSON is not charged to the process that runs the app."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._server = ServerProcess(
+            ["-m", "bench._stac_api", str(count)], what="the bench STAC API process"
+        )
+
+    @property
+    def url(self) -> str:
+        return f"{self._server.base_url}/"
+
+    @property
+    def pid(self) -> int:
+        return self._server.pid
+
+    def start(self) -> StacApiProcess:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> StacApiProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench._stac_api", description="Serve the bench STAC API until SIGTERM."
+    )
+    parser.add_argument("count", type=int, help="items the search returns in all")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    done = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    with GeneratedStacApi(args.count, host=args.host, port=args.port) as api:
+        print(f"bench STAC API on {api.url} ({args.count} items)", flush=True)
+        done.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

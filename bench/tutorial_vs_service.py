@@ -1,8 +1,11 @@
 """The tutorial's ingestion loop against the service, on one GeoCatalog emulator set like the real one.
 
-In one process and one run, one local stack (Azurite, the GeoCatalog emulator at 50 calls/s with 80
-ms per call and operations taking 1-5 s, the Planetary Computer emulator, the local Functions host
-running the real function_app) serves:
+In one run, one local stack (Azurite, the GeoCatalog emulator at 50 calls/s with 80 ms per call and
+operations taking 1-5 s, the Planetary Computer emulator, the local Functions host running the real
+function_app) serves the runs below. The GeoCatalog emulator and the bench STAC API run in processes
+of their own (`StackConfig(geocatalog_process=True)`, `bench._stac_api.StacApiProcess`), reached over
+HTTP as the real services are, so that their CPU is not charged to the app's interpreter (one GIL on a
+2-core machine); the host, the app and the Planetary Computer emulator share this process.
 
 1. **The tutorial's loop** ("use the API to ingest and visualize data"): an ingestion source for the
    Sentinel-2 container from a Planetary Computer SAS token, then POST each item (its
@@ -29,7 +32,9 @@ item ids. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import statistics
 import sys
 import time
 from collections import Counter
@@ -48,7 +53,7 @@ from bench._common import (
     sentinel2_id,
     sentinel2_item,
 )
-from bench._stac_api import GeneratedStacApi
+from bench._stac_api import StacApiProcess
 from bench._stack import (
     API_VERSION,
     GEOCATALOG_HEADERS,
@@ -60,6 +65,7 @@ from bench._stack import (
     wait_for_job,
 )
 from local.emulator.geocatalog import GeoCatalogConfig
+from local.host.invocation import Invocation
 from local.stack import EXAMPLE_SETTINGS, LocalStack, StackConfig
 
 # The real service as issue 8 measured it: its budget, a typical call latency, operation lives.
@@ -70,6 +76,7 @@ OPERATION_SECONDS = (1.0, 5.0)
 DROP_ASSETS = ["rendered_preview", "preview", "tilejson"]
 TUTORIAL_POLL_SECONDS = 5.0
 UNFINISHED = {"Pending", "Running"}
+PIPELINE_FUNCTIONS = ("ingest_plan", "ingest_items", "ingest_status")
 
 
 @dataclass
@@ -83,8 +90,11 @@ class Run:
     storage: Counter[str] | None
     cpu_app: float
     cpu_azurite: float
+    cpu_geocatalog: float
     problems: list[str] = field(default_factory=list)
     note: str = ""
+    # The pipeline's invocations during the run, by function (the local host's log).
+    invocations: dict[str, list[Invocation]] = field(default_factory=dict)
 
     @property
     def rate(self) -> float | None:
@@ -96,20 +106,22 @@ class Bench:
     stack: LocalStack
     http: httpx.Client
     probe: Probes
-    stac: GeneratedStacApi
+    stac: StacApiProcess
     timeout: float
     features: list[dict[str, Any]]
 
     @property
     def geocatalog_url(self) -> str:
-        return running(self.stack.geocatalog, "the GeoCatalog emulator").base_url
+        return self.stack.geocatalog_api.base_url
 
     def stats(self) -> dict[str, Any]:
-        return running(self.stack.geocatalog, "the GeoCatalog emulator").stats()
+        return self.stack.geocatalog_api.stats()
 
-    def cpu(self) -> tuple[float, float]:
+    def cpu(self) -> tuple[float, float, float]:
+        """CPU seconds so far of this process (the app), Azurite, and the GeoCatalog emulator."""
         azurite = running(self.stack.azurite, "Azurite")
-        return time.process_time(), cpu_seconds(azurite.process.pid)
+        geocatalog = running(self.stack.geocatalog_process, "the GeoCatalog emulator process")
+        return time.process_time(), cpu_seconds(azurite.process.pid), cpu_seconds(geocatalog.pid)
 
     def expected_ids(self, count: int) -> set[str]:
         return {sentinel2_id(self.features, n) for n in range(count)}
@@ -216,6 +228,7 @@ def run_tutorial(bench: Bench, count: int) -> Run:
         storage=None,
         cpu_app=cpu_after[0] - cpu_before[0],
         cpu_azurite=cpu_after[1] - cpu_before[1],
+        cpu_geocatalog=cpu_after[2] - cpu_before[2],
         problems=problems,
         note=f"{passes} polling passes",
     )
@@ -255,6 +268,8 @@ def run_service(bench: Bench, count: int, name: str = "service") -> Run:
     }
     before, cpu_before = bench.stats(), bench.cpu()
     storage_before = bench.probe.snapshot()[0]
+    host = running(bench.stack.host, "the local host")
+    seen = {name: len(host.invocations_of(name)) for name in PIPELINE_FUNCTIONS}
     t0 = time.perf_counter()
     accepted = bench.http.post("/api/ingest", json=body)
     if accepted.status_code != 202:
@@ -286,8 +301,10 @@ def run_service(bench: Bench, count: int, name: str = "service") -> Run:
         storage=storage,
         cpu_app=cpu_after[0] - cpu_before[0],
         cpu_azurite=cpu_after[1] - cpu_before[1],
+        cpu_geocatalog=cpu_after[2] - cpu_before[2],
         problems=problems,
         note="" if elapsed is not None else f"not terminal after {bench.timeout:g} s",
+        invocations={n: host.invocations_of(n)[seen[n] :] for n in PIPELINE_FUNCTIONS},
     )
 
 
@@ -313,9 +330,40 @@ def _row(run: Run, tutorial_rate: float | None) -> list[object]:
         per_service,
         f"{1000 * run.cpu_app / n:.1f}",
         f"{1000 * run.cpu_azurite / n:.1f}",
+        f"{1000 * run.cpu_geocatalog / n:.1f}",
         "exact" if not run.problems else "NOT EXACT",
         run.note,
     ]
+
+
+def _invocation_rows(run: Run) -> list[list[object]]:
+    """Per pipeline function: invocations, their wall time, and (for the planner, whose pages
+    form a chain: page k sends page k+1's message) the wait between one page and the next."""
+    rows: list[list[object]] = []
+    for name, calls in run.invocations.items():
+        durations = sorted(i.duration_ms for i in calls if i.duration_ms is not None)
+        if not durations:
+            continue
+        waits = "-"
+        if name == "ingest_plan":
+            ordered = sorted(calls, key=lambda i: i.started_at)
+            gaps = [
+                (b.started_at - a.finished_at).total_seconds()
+                for a, b in itertools.pairwise(ordered)
+                if a.finished_at is not None
+            ]
+            waits = f"{1000 * statistics.mean(gaps):.0f}" if gaps else "-"
+        rows.append(
+            [
+                f"{run.name} {run.items}: {name}",
+                len(calls),
+                f"{sum(durations) / 1000:.0f}",
+                f"{durations[len(durations) // 2]:.0f}",
+                f"{durations[min(len(durations) - 1, int(0.95 * len(durations)))]:.0f}",
+                waits,
+            ]
+        )
+    return rows
 
 
 def _print(runs: list[Run]) -> None:
@@ -334,6 +382,7 @@ def _print(runs: list[Run]) -> None:
             "tbl/q/blob",
             "CPU ms/item",
             "Azurite CPU ms/item",
+            "GeoCatalog CPU ms/item",
             "counts",
             "",
         ],
@@ -342,12 +391,20 @@ def _print(runs: list[Run]) -> None:
     print(
         "(calls: GeoCatalog data-plane calls the emulator counted during the run, 429s included; "
         "storage requests: sent by the app's own clients to Azurite, not the host's queue polling; "
-        "CPU: this process, which runs the host, both emulators, the STAC API and the client, "
-        "and Azurite's own process)"
+        "CPU: this process, which runs the host with the app, the Planetary Computer emulator and "
+        "the client; Azurite's process; the GeoCatalog emulator's process. The bench STAC API "
+        "runs in a process of its own, not counted)"
     )
     for run in runs:
         for problem in run.problems:
             print(f"  {run.name}, {run.items} items: {problem}")
+    rows = [row for run in runs for row in _invocation_rows(run)]
+    if rows:
+        print("\nPipeline invocations during each service run (the local host's log)")
+        print_table(
+            ["run: function", "invocations", "busy s", "p50 ms", "p95 ms", "wait between pages ms"],
+            rows,
+        )
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -409,7 +466,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{', '.join(DROP_ASSETS)} assets removed. Service: status checks after "
         f"{local.get('INGEST_STATUS_INITIAL_DELAY_SECONDS', '5')} s growing to "
         f"{local.get('INGEST_STATUS_MAX_DELAY_SECONDS', '120')} s"
-        + (f"; settings {dict(args.setting)}" if args.setting else " (local settings)"),
+        + (f"; settings {dict(args.setting)}" if args.setting else " (local settings)")
+        + ". The GeoCatalog emulator and the bench STAC API run in processes of their own, "
+        "reached over HTTP: their CPU is not charged to the app's process.",
         flush=True,
     )
     config = StackConfig(
@@ -420,12 +479,15 @@ def main(argv: list[str] | None = None) -> int:
             operation_duration_seconds=operations,
         ),
         settings_overrides=overrides,
+        geocatalog_process=True,
+        # The batches' blobs of the largest run (~13 KB per item), with room to spare.
+        azurite_extent_memory_mb=max(256, max(service_items) * 13 * 3 // 1024),
     )
     runs: list[Run] = []
     began = time.perf_counter()
     with (
         probes() as probe,
-        GeneratedStacApi(max(service_items)) as stac,
+        StacApiProcess(max(service_items)) as stac,
         LocalStack(config) as stack,
         httpx.Client(base_url=stack.base_url, timeout=300) as http,
     ):

@@ -23,6 +23,7 @@ from local.azurite import ACCOUNT_NAME, Azurite, start_azurite
 from local.blob_events import BlobEventSource
 from local.emulator.geocatalog import GeoCatalogConfig, start_geocatalog_emulator
 from local.emulator.geocatalog.emulator import RunningEmulator as GeoCatalogEmulator
+from local.emulator.geocatalog.process import GeoCatalogProcess
 from local.emulator.planetary_computer import (
     PlanetaryComputerConfig,
     start_planetary_computer_emulator,
@@ -57,6 +58,12 @@ class StackConfig:
     blob_events_time_scale: float = 1.0
     # Which Azurite containers it watches (None: every routed container on Azurite's account).
     blob_events_containers: tuple[str, ...] | None = None
+    # The GeoCatalog emulator in its own process (reached over HTTP only; its CPU not charged to
+    # this process's GIL), as benchmarks want it; tests keep it in-process to reach its state.
+    geocatalog_process: bool = False
+    # Azurite keeps blobs in memory up to this; a batch's items stay in its blob, so a
+    # 100,000-item job needs more than the default 256 MB (about 13 KB per Sentinel-2 item).
+    azurite_extent_memory_mb: int = 256
 
 
 @dataclass
@@ -64,6 +71,8 @@ class LocalStack:
     config: StackConfig = field(default_factory=StackConfig)
     azurite: Azurite | None = None
     geocatalog: GeoCatalogEmulator | None = None
+    # Set instead of `geocatalog` when StackConfig.geocatalog_process is on.
+    geocatalog_process: GeoCatalogProcess | None = None
     planetary_computer: PlanetaryComputerEmulator | None = None
     host: LocalHost | None = None
     blob_events: BlobEventSource | None = None
@@ -71,6 +80,14 @@ class LocalStack:
     @property
     def base_url(self) -> str:
         return self._host().base_url
+
+    @property
+    def geocatalog_api(self) -> GeoCatalogEmulator | GeoCatalogProcess:
+        """The GeoCatalog emulator wherever it runs: its base_url, stats(), configure(), fault()."""
+        running = self.geocatalog or self.geocatalog_process
+        if running is None:
+            raise RuntimeError("the stack is not started")
+        return running
 
     def start(self) -> LocalStack:
         try:
@@ -84,14 +101,22 @@ class LocalStack:
         cfg = self.config
         blob, queue, table = cfg.azurite_ports or (0, 0, 0)
         self.azurite = start_azurite(
-            blob_port=blob or None, queue_port=queue or None, table_port=table or None
+            blob_port=blob or None,
+            queue_port=queue or None,
+            table_port=table or None,
+            extent_memory_limit_mb=cfg.azurite_extent_memory_mb,
         )
         # Azurite's containers are blob storage to the GeoCatalog emulator (ingestion sources).
         blob_endpoint = f"http://{self.azurite.host}:{self.azurite.blob_port}/{ACCOUNT_NAME}"
         geocatalog_config = replace(
             cfg.geocatalog, blob_endpoints=(*cfg.geocatalog.blob_endpoints, blob_endpoint)
         )
-        self.geocatalog = start_geocatalog_emulator(geocatalog_config, port=cfg.geocatalog_port)
+        if cfg.geocatalog_process:
+            self.geocatalog_process = GeoCatalogProcess(
+                geocatalog_config, cfg.geocatalog_port
+            ).start()
+        else:
+            self.geocatalog = start_geocatalog_emulator(geocatalog_config, port=cfg.geocatalog_port)
         self.planetary_computer = start_planetary_computer_emulator(
             cfg.planetary_computer, port=cfg.planetary_computer_port
         )
@@ -102,7 +127,7 @@ class LocalStack:
         overrides = {
             "AzureWebJobsStorage": self.azurite.connection_string,
             "STORAGE_EVENTS_CONNECTION_STRING": self.azurite.connection_string,
-            "GEOCATALOG_URL": self.geocatalog.base_url,
+            "GEOCATALOG_URL": self.geocatalog_api.base_url,
             "PLANETARY_COMPUTER_URL": self.planetary_computer.base_url,
             **cfg.settings_overrides,
         }
@@ -140,10 +165,10 @@ class LocalStack:
         if self.host is not None:
             self.host.stop()
             self.host = None
-        for part in (self.planetary_computer, self.geocatalog):
+        for part in (self.planetary_computer, self.geocatalog, self.geocatalog_process):
             if part is not None:
                 part.stop()
-        self.planetary_computer = self.geocatalog = None
+        self.planetary_computer = self.geocatalog = self.geocatalog_process = None
         if self.azurite is not None:
             self.azurite.stop()
             self.azurite = None
@@ -158,13 +183,14 @@ class LocalStack:
         self.stop()
 
     def describe(self) -> str:
-        if not (self.azurite and self.geocatalog and self.planetary_computer and self.host):
+        if not (self.azurite and self.planetary_computer and self.host):
             raise RuntimeError("the stack is not started")
         watched = ", ".join(self.blob_events.containers) if self.blob_events else "none"
+        geocatalog = self.geocatalog_api
         return "\n".join(
             [
                 f"Functions host      {self.host.base_url}/api  (function keys not enforced)",
-                f"GeoCatalog emulator {self.geocatalog.base_url}  (stats: /_emulator/stats)",
+                f"GeoCatalog emulator {geocatalog.base_url}  (stats: /_emulator/stats)",
                 f"Planetary Computer  {self.planetary_computer.base_url}/api/stac/v1",
                 f"Azurite             blob {self.azurite.blob_port}, queue "
                 f"{self.azurite.queue_port}, table {self.azurite.table_port}",
