@@ -80,7 +80,16 @@ def _claim_dead_plan(job_id: str, body: str, deps: PipelineDeps) -> bool:
         cleared = job.dead_plan_message == body
         if not cleared:
             return job
-        return replace(job, plan_error=None, dead_plan_message=None, planning_done=False)
+        # Unsettled here too: a concurrent retry that lost may have settled the dead job again
+        # between this one's reopen and this write.
+        return replace(
+            job,
+            plan_error=None,
+            dead_plan_message=None,
+            planning_done=False,
+            settled_state=None,
+            completed_at=None,
+        )
 
     deps.store.update_job(job_id, clear)
     return cleared
