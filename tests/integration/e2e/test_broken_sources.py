@@ -28,7 +28,7 @@ from tests.integration.e2e.conftest import (
     PAGE_SIZE,
     naip_items,
 )
-from tests.integration.e2e.source_server import document, html, source_server, status
+from tests.integration.source_server import document, html, source_server, status
 
 NAIP_SEA = FIXTURES / "static-catalog" / "mpcpro-sample-naip-sea"
 SECRET = "c2lnbmF0dXJlLW5vdC1yZWFs"
