@@ -31,10 +31,11 @@ from shared.stac_values import bbox_problem, parse_rfc3339
 # GeoCatalog item ids: 1-64 characters, letters, digits, `-`, `_`, `.` (geocatalog-api.md §11).
 ITEM_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
-# An item is recorded under its id, which becomes part of Table keys (escaped, after a prefix such
-# as `item|`). Azure Table keys hold at most 1 KiB; an id the GeoCatalog refuses may be of any
-# length, so the id it is recorded under is bounded to this many characters once escaped, with
-# room for the prefixes. A longer one is recorded as its first characters and a digest of all.
+# An item is recorded under its id: a property of its Table row, shown by the job view and the
+# item listing, and part of keys wherever an id keys a row. An id the GeoCatalog refuses may be
+# of any length, more than a Table property (32 K characters) or key (1 KiB) holds, so the id it
+# is recorded under is bounded to this many characters once percent-escaped as in a key; a longer
+# one is recorded as its first characters and a digest of the whole.
 MAX_RECORDED_ID_CHARS: Final = 200
 _RECORDED_ID_HEAD_CHARS: Final = 64
 
