@@ -23,7 +23,6 @@ from tests.integration.e2e.conftest import (
     DEMO_SEARCH,
     E2E,
     FIXTURES,
-    ITEMS_ROUTE,
     MAX_DEQUEUE_COUNT,
     PAGE_SIZE,
     naip_items,
@@ -216,7 +215,6 @@ def test_item_urls_with_unreachable_and_always_failing_urls(e2e: E2E, collection
         refused = closed_port_url("/refused.json")
         urls[1:1] = [web.url("/down.json"), refused]
         urls.append(web.url("/flaky.json"))
-        before = e2e.geocatalog_calls()
         job_id = e2e.submit(
             {"collection": collection_id, "source": {"type": "item-urls", "urls": urls}}
         )
@@ -235,8 +233,6 @@ def test_item_urls_with_unreachable_and_always_failing_urls(e2e: E2E, collection
     assert hits == (3, 2)
     assert job["state"] == "partially_succeeded"
     assert "planError" not in job
-    posted = e2e.geocatalog_calls() - before
-    assert posted[f"POST {ITEMS_ROUTE} 202"] == len(items)
     assert set(e2e.catalog_items(collection_id)) == {i["id"] for i in items}
 
 
@@ -315,4 +311,6 @@ def test_twenty_concurrent_retries_redrive_a_dead_plan_page_once(
     assert len(plan_runs) == 2
     assert root_reads == 2
     assert set(e2e.catalog_items(collection_id)) == {i["id"] for i in items}
-    assert e2e.operations(collection_id) == {"AddItem Succeeded": len(items)}
+    # One post of each plan page's batch: a second redrive would have posted them again (and,
+    # in create mode, seen them fail as already in the collection).
+    assert e2e.operations(collection_id) == {"AddItem Succeeded": 2}

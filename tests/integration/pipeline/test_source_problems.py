@@ -3,9 +3,16 @@ on the job once, however often a plan page is delivered, and the job ends partia
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
+from shared.jobs.records import NewItem
 from shared.jobs.states import ItemState, JobState
+from shared.pipeline import plan
+from shared.pipeline.deps import PipelineDeps
+from shared.pipeline.dispatch import register_and_dispatch
 from shared.pipeline.submit import submit_job
 from tests.integration.pipeline.conftest import Harness, pc_items
 from tests.integration.source_server import document, source_server
@@ -22,7 +29,7 @@ def catalog(*links: tuple[str, str]) -> dict[str, Any]:
 
 
 def test_broken_children_are_recorded_once_each_even_when_a_page_is_delivered_again(
-    harness: Harness,
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     items = pc_items(4)
     with source_server() as web:
@@ -54,16 +61,17 @@ def test_broken_children_are_recorded_once_each_even_when_a_page_is_delivered_ag
         ).job_id
         # Each of the two plan pages fails once after it was read (and its problems recorded),
         # and is delivered again: calls 1 and 3 of the registration fail.
-        register = harness.deps.store.register_items
         calls: list[int] = []
 
-        def register_failing_once_a_page(job: str, new: Any) -> Any:
+        def register_failing_once_a_page(
+            job: str, unit: str, new: Sequence[NewItem], deps: PipelineDeps
+        ) -> Any:
             calls.append(len(new))
             if len(calls) in (1, 3):
                 raise ConnectionError("storage hiccup after the page was read")
-            return register(job, new)
+            return register_and_dispatch(job, unit, new, deps)
 
-        harness.deps.store.register_items = register_failing_once_a_page  # type: ignore[method-assign]
+        monkeypatch.setattr(plan, "register_and_dispatch", register_failing_once_a_page)
         harness.driver.run()
         gone = web.hits_of("/gone-1/catalog.json"), web.hits_of("/gone-2/catalog.json")
 
