@@ -212,6 +212,14 @@ class ItemErrorRecord(ApiModel):
     message: str
 
 
+class JobWarning(ApiModel):
+    code: str
+    message: str
+    url: Annotated[
+        str | None, Field(description="The part of the source concerned, without query string.")
+    ] = omitted()
+
+
 class JobLinks(ApiModel):
     self_: Annotated[str, Field(alias="self")]
     items: str
@@ -258,6 +266,18 @@ class Job(ApiModel):
     errors: Annotated[
         list[ItemErrorRecord],
         Field(description="The first (up to 10) failed, invalid or dead-lettered items."),
+    ]
+    warnings: Annotated[
+        list[JobWarning],
+        Field(
+            description=(
+                "What the job has to say that belongs to no one item: parts of the source that "
+                "could not be read (`SourceLinkBroken`, `SourceLinkUnavailable`; the job is then "
+                "at best `partially_succeeded`), more of them than are listed "
+                "(`MoreSourceProblems`), and a source that matched no item at all "
+                "(`NoItemsFound`)."
+            )
+        ),
     ]
     links: JobLinks
 

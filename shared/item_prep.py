@@ -5,10 +5,16 @@ an item GeoCatalog would refuse (or could not read) is recorded as invalid with 
 costing a POST and an asynchronous operation. Preparation follows the Planetary Computer Pro
 tutorial: set `collection` to the target, drop the non-static assets, and find the blob containers
 the assets live in (each needs an ingestion source before the item can be ingested).
+
+An item is refused here only for what the STAC 1.1 item schema (item.json, with the GeoJSON Feature
+and Geometry schemas it builds on) or the GeoCatalog's documented rules require; each refusal names
+its rule. Anything else (an empty `assets`, a start_datetime after end_datetime) is the GeoCatalog's
+to judge: it is posted, and the operation's verdict is recorded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -17,12 +23,21 @@ from datetime import datetime
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
+from shared.jobs.keys import escape
 from shared.json_values import non_finite_paths
 from shared.sources.base import RawItem
 from shared.stac_values import bbox_problem, parse_rfc3339
 
 # GeoCatalog item ids: 1-64 characters, letters, digits, `-`, `_`, `.` (geocatalog-api.md §11).
 ITEM_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+# An item is recorded under its id: a property of its Table row, shown by the job view and the
+# item listing, and part of keys wherever an id keys a row. An id the GeoCatalog refuses may be
+# of any length, more than a Table property (32 K characters) or key (1 KiB) holds, so the id it
+# is recorded under is bounded to this many characters once percent-escaped as in a key; a longer
+# one is recorded as its first characters and a digest of the whole.
+MAX_RECORDED_ID_CHARS: Final = 200
+_RECORDED_ID_HEAD_CHARS: Final = 64
 
 # The links GeoCatalog (stac-fastapi-pgstac underneath) infers from where the item is stored and
 # generates itself on every read: a stored item comes back with exactly these four pointing at the
@@ -67,7 +82,6 @@ class InvalidItemCode:
     INVALID_DATETIME = "InvalidDatetime"
     INVALID_ASSET = "InvalidAsset"
     INVALID_ASSET_HREF = "InvalidAssetHref"
-    NO_ASSETS = "NoAssets"
     # NaN, Infinity or -Infinity somewhere in the item: not JSON, so nothing can post it.
     INVALID_NUMBER = "InvalidNumber"
 
@@ -87,6 +101,7 @@ class PreparedItem:
 
 @dataclass(frozen=True)
 class InvalidItem:
+    # The id it is recorded under (`recorded_item_id`): bounded, unlike the item's own.
     item_id: str | None
     code: str
     message: str
@@ -122,15 +137,9 @@ def prepare_item(
         prepared = dict(item)
         prepared["collection"] = collection
         assets = prepared["assets"] = dict(item["assets"])
-        dropped = [key for key in drop_assets if key in assets]
-        for key in dropped:
-            del assets[key]
-        if not assets:
-            raise _Invalid(
-                InvalidItemCode.NO_ASSETS,
-                "the item has no assets"
-                + (f" left after dropping {', '.join(dropped)}" if dropped else ""),
-            )
+        # An item left with no asset is still a STAC item (`assets` may be empty, item.json).
+        for key in drop_assets:
+            assets.pop(key, None)
         # Checked after dropping: an API-link asset about to be removed cannot spoil the item.
         _check_assets(assets)
         if "links" in prepared:
@@ -178,17 +187,34 @@ def blob_container_of(
     return None
 
 
+def recorded_item_id(item_id: str) -> str:
+    """The id an item is recorded under: `item_id` itself, or for an id too long to be part of a
+    Table key once escaped, its first characters and a digest of the whole (distinct ids stay
+    distinct; the same id is always recorded the same way)."""
+    if len(escape(item_id)) <= MAX_RECORDED_ID_CHARS:
+        return item_id
+    head = ""
+    for char in item_id:
+        if len(escape(head + char)) > _RECORDED_ID_HEAD_CHARS:
+            break
+        head += char
+    digest = hashlib.sha256(item_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{head}...sha256-{digest}"
+
+
 def _item_id_of(raw: object) -> str | None:
     if isinstance(raw, dict):
         value = raw.get("id")
         if isinstance(value, str):
-            return value
+            return recorded_item_id(value)
     return None
 
 
 def _validated(raw: object) -> dict[str, Any]:
     """Check the STAC Item shape GeoCatalog needs; raise `_Invalid` with the first problem."""
     bad_item = InvalidItemCode.INVALID_STAC_ITEM
+    # item.json: an object, a GeoJSON Feature (Feature.json: "type": "Feature"), with a string
+    # stac_version, an id, a geometry, properties and an assets object (all required).
     if not isinstance(raw, dict):
         raise _Invalid(bad_item, "the item is not a JSON object")
     if raw.get("type") != "Feature":
@@ -206,6 +232,8 @@ def _validated(raw: object) -> dict[str, Any]:
     if not isinstance(raw.get("assets"), dict):
         raise _Invalid(bad_item, 'the item has no "assets" object')
     links = raw.get("links")
+    # item.json requires `links`; a missing one is let through (the GeoCatalog makes an item's
+    # links itself), but links that are there must be objects with string rel and href.
     if links is not None:
         if not isinstance(links, list):
             raise _Invalid(bad_item, '"links" must be an array')
@@ -218,6 +246,7 @@ def _validated(raw: object) -> dict[str, Any]:
                 raise _Invalid(
                     bad_item, f"links[{index}] must be an object with string href and rel"
                 )
+    # item.json: stac_extensions is an array of strings (schema URIs).
     extensions = raw.get("stac_extensions")
     if extensions is not None and not (
         isinstance(extensions, list) and all(isinstance(e, str) for e in extensions)
@@ -227,19 +256,28 @@ def _validated(raw: object) -> dict[str, Any]:
 
 
 def _check_id(value: object) -> None:
+    # item.json: a string id. The GeoCatalog's id rule (geocatalog-api.md §11): 1-64 letters,
+    # digits, '-', '_', '.'; this also bounds every id that becomes part of a Table key.
     if not isinstance(value, str):
         raise _Invalid(InvalidItemCode.INVALID_ITEM_ID, 'the item has no string "id"')
     if not ITEM_ID_PATTERN.fullmatch(value):
+        size = f"{len(value)} characters" if len(value) != 1 else "1 character"
         raise _Invalid(
             InvalidItemCode.INVALID_ITEM_ID,
-            "item ids must be 1-64 characters of letters, digits, '-', '_' and '.'",
+            "item ids must be 1-64 characters of letters, digits, '-', '_' and '.' "
+            f"(this one: {size})",
         )
     if set(value) == {"."}:
-        # "." and ".." are path segments HTTP clients collapse: /items/.. is not this item.
+        # The GeoCatalog addresses an item as /stac/collections/{c}/items/{id} (geocatalog-api.md
+        # §4), and "." and ".." are dot-segments every client removes from a path (RFC 3986
+        # §5.2.4): an item with such an id could be posted but never read, replaced or deleted.
         raise _Invalid(InvalidItemCode.INVALID_ITEM_ID, "an item id cannot consist only of dots")
 
 
 def _check_geometry(raw: dict[str, Any]) -> None:
+    # item.json: `geometry` is required, a GeoJSON geometry (Geometry.json: a known type with its
+    # coordinates or geometries array) or null, and `bbox` is required when it is not null, an
+    # RFC 7946 §5 box (`bbox_problem`).
     if "geometry" not in raw:
         raise _Invalid(
             InvalidItemCode.INVALID_GEOMETRY, 'the item has no "geometry" (null is allowed)'
@@ -266,6 +304,8 @@ def _check_geometry(raw: dict[str, Any]) -> None:
 
 
 def _check_properties(properties: object) -> None:
+    # item.json: `properties` is an object with `datetime`, a date-time (RFC 3339 §5.6,
+    # datetime.json) or null, and null needs both start_datetime and end_datetime.
     if not isinstance(properties, dict):
         raise _Invalid(InvalidItemCode.INVALID_STAC_ITEM, 'the item has no "properties" object')
     if "datetime" not in properties:
@@ -287,21 +327,18 @@ def _check_properties(properties: object) -> None:
             InvalidItemCode.MISSING_DATETIME,
             "a null datetime needs both start_datetime and end_datetime",
         )
-    if (
-        "start_datetime" in parsed
-        and "end_datetime" in parsed
-        and parsed["start_datetime"] > parsed["end_datetime"]
-    ):
-        raise _Invalid(InvalidItemCode.INVALID_DATETIME, "start_datetime is after end_datetime")
 
 
 def _check_assets(assets: dict[str, Any]) -> None:
     for key, asset in assets.items():
+        # item.json: every asset is an object with a string href.
         if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
             raise _Invalid(InvalidItemCode.INVALID_ASSET, f"asset {key!r} has no string href")
         parts = urlsplit(asset["href"])
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            # GeoCatalog copies every asset into managed storage: it needs an absolute http(s) URL.
+            # GeoCatalog copies every asset into managed storage, so it must be able to read the
+            # href: a public URL, one with its own SAS, or a blob of a registered ingestion source
+            # (geocatalog-api.md §4; its error code InvalidAssetHref, §6).
             raise _Invalid(
                 InvalidItemCode.INVALID_ASSET_HREF,
                 f"asset {key!r} href is not an absolute http(s) URL",

@@ -95,22 +95,45 @@ class DrainReport:
     waited_seconds: float = 0.0
 
 
-@dataclass
+# App settings live in the process environment (as in Azure), shared by every host of the
+# process. Hosts may stop in any order (a test stops the timer lock holder before the other), so
+# each setting goes back to what the newest host still running set, or, once none is, to what
+# it was before the first of them.
+_ENV_LOCK = threading.Lock()
+_ENV_ACTIVE: list[_EnvPatch] = []
+_ENV_ORIGINAL: dict[str, str | None] = {}
+
+
+@dataclass(eq=False)
 class _EnvPatch:
-    previous: dict[str, str | None] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
 
     def apply(self, values: Mapping[str, str]) -> None:
-        for key, value in values.items():
-            self.previous.setdefault(key, os.environ.get(key))
-            os.environ[key] = value
+        with _ENV_LOCK:
+            for key in values:
+                if not any(key in patch.values for patch in _ENV_ACTIVE):
+                    _ENV_ORIGINAL[key] = os.environ.get(key)
+            self.values.update(values)
+            if self not in _ENV_ACTIVE:
+                _ENV_ACTIVE.append(self)
+            os.environ.update(values)
 
     def restore(self) -> None:
-        for key, value in self.previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self.previous.clear()
+        with _ENV_LOCK:
+            if self not in _ENV_ACTIVE:
+                return
+            _ENV_ACTIVE.remove(self)
+            for key in self.values:
+                newest = next((p for p in reversed(_ENV_ACTIVE) if key in p.values), None)
+                if newest is not None:
+                    os.environ[key] = newest.values[key]
+                    continue
+                original = _ENV_ORIGINAL.pop(key, None)
+                if original is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = original
+            self.values.clear()
 
 
 class LocalHost:

@@ -149,6 +149,7 @@ class JobIndex:
             canceled=job.canceled,
             plan_failed=job.plan_error is not None,
             counts=counts,
+            source_problems=job.source_problems.count > 0,
         )
         return JobSummary(job, state, counts)
 

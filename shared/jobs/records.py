@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared.jobs.source_problems import SourceProblems
 from shared.jobs.states import ItemState, JobState
 
 
@@ -37,6 +38,8 @@ class JobRecord:
     containers: dict[str, str] = field(default_factory=dict)
     # The body of a dead-lettered plan message, kept so that retry can redrive it.
     dead_plan_message: str | None = None
+    # Parts of the source that could not be read (belonging to no item).
+    source_problems: SourceProblems = field(default_factory=SourceProblems)
 
 
 @dataclass(frozen=True)

@@ -54,11 +54,14 @@ def derive_job_state(
     canceled: bool,
     plan_failed: bool,
     counts: Mapping[ItemState, int],
+    source_problems: bool = False,
 ) -> JobState:
     """The job's state from what is known; the same rule for reads and for settling.
 
     A terminal state means nothing is in flight: a canceled job whose operations are still
     being canceled (or whose last items are on their way to `canceled`) is running until they are.
+    `source_problems`: parts of the source could not be read (a dead link in a static catalog),
+    so whatever the items did, the job did not do all it was asked: at best partially succeeded.
     """
     if canceled:
         return JobState.RUNNING if open_count(counts) > 0 else JobState.CANCELED
@@ -68,7 +71,7 @@ def derive_job_state(
         return JobState.RUNNING
     good = counts.get(ItemState.SUCCEEDED, 0) + counts.get(ItemState.SKIPPED, 0)
     bad = sum(counts.get(s, 0) for s in ERROR_STATES) + counts.get(ItemState.CANCELED, 0)
-    if plan_failed:
+    if plan_failed or source_problems:
         return JobState.PARTIALLY_SUCCEEDED if good else JobState.FAILED
     if bad == 0:
         return JobState.SUCCEEDED

@@ -29,6 +29,7 @@ from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from shared.jobs import keys, listing
 from shared.jobs.records import BatchRecord, ItemError, ItemRecord, JobRecord, JobView, NewItem
+from shared.jobs.source_problems import SourceProblems
 from shared.jobs.states import (
     ERROR_STATES,
     OPEN_STATES,
@@ -256,6 +257,7 @@ class JobStore:
             canceled=job.canceled,
             plan_failed=job.plan_error is not None,
             counts=counts,
+            source_problems=job.source_problems.count > 0,
         )
         errors = self.first_errors(job_id, error_limit, batches=batches)
         return JobView(job, state, counts, errors)
@@ -709,6 +711,8 @@ def _job_entity(job: JobRecord) -> dict[str, Any]:
         entity["CompletedAt"] = job.completed_at
     if job.dead_plan_message is not None:
         entity["DeadPlanMessage"] = job.dead_plan_message
+    if job.source_problems.count:
+        entity["SourceProblems"] = job.source_problems.to_json()
     return entity
 
 
@@ -736,6 +740,7 @@ def _job_from_entity(entity: Mapping[str, Any]) -> JobRecord:
         completed_at=entity.get("CompletedAt"),
         containers=json.loads(entity.get("Containers") or "{}"),
         dead_plan_message=_text(entity.get("DeadPlanMessage")),
+        source_problems=SourceProblems.from_json(_text(entity.get("SourceProblems"))),
     )
 
 

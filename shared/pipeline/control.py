@@ -51,13 +51,11 @@ def retry_job(job_id: str, deps: PipelineDeps) -> RetryResult:
             deps.queues.send(StatusMessage(job_id, batch, tuple(sorted(redrive.operations))))
         reposted += redrive.reposted
         rechecked += redrive.rechecked
-    redrive_plan = job.dead_plan_message is not None
+    redrive_plan = job.dead_plan_message is not None and _claim_dead_plan(
+        job_id, job.dead_plan_message, deps
+    )
     if redrive_plan:
         plan = PlanMessage.from_json(job.dead_plan_message or "")
-        store.update_job(
-            job_id,
-            lambda j: replace(j, plan_error=None, dead_plan_message=None, planning_done=False),
-        )
         deps.queues.send(replace(plan, throttled=0))
     logger.info(
         "job %s retried: %s re-posted, %s re-checked, planning %s",
@@ -69,6 +67,32 @@ def retry_job(job_id: str, deps: PipelineDeps) -> RetryResult:
     )
     store.settle(job_id)
     return RetryResult(reposted, rechecked, redrive_plan)
+
+
+def _claim_dead_plan(job_id: str, body: str, deps: PipelineDeps) -> bool:
+    """Clear the job's dead plan message if it is still `body`: True for the one caller whose
+    conditional (ETag) write cleared it, False for every concurrent retry that lost the race."""
+    cleared = False
+
+    def clear(job: JobRecord) -> JobRecord:
+        # update_job re-runs this after losing an ETag race: the last run decides.
+        nonlocal cleared
+        cleared = job.dead_plan_message == body
+        if not cleared:
+            return job
+        # Unsettled here too: a concurrent retry that lost may have settled the dead job again
+        # between this one's reopen and this write.
+        return replace(
+            job,
+            plan_error=None,
+            dead_plan_message=None,
+            planning_done=False,
+            settled_state=None,
+            completed_at=None,
+        )
+
+    deps.store.update_job(job_id, clear)
+    return cleared
 
 
 def cancel_job(job_id: str, deps: PipelineDeps) -> JobView:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,3 +73,5 @@ class PipelineDeps:
     ensure_collection: EnsureCollection
     clock: Callable[[], datetime] = _utcnow
     rng: random.Random = field(default_factory=random.Random)
+    # Short waits inside one step (between tries of a source document); tests pass a recorder.
+    sleep: Callable[[float], None] = time.sleep

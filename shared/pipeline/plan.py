@@ -15,6 +15,7 @@ from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.ingestion_sources import SourceStatus
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
+from shared.jobs.source_problems import JobProblem
 from shared.jobs.states import ItemState
 from shared.messages import PlanMessage
 from shared.payloads import request_ref
@@ -98,6 +99,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     except ValueError as exc:
         _fail_planning(job, ItemError("InvalidCursor", str(exc)), deps)
         return
+    record_source_problems(job.job_id, message.page, page, deps)
 
     prepared = [
         prepare_item(raw, collection=job.collection, drop_assets=job.drop_assets)
@@ -151,6 +153,27 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
         deps.store.settle(job.job_id)
 
 
+def record_source_problems(
+    job_id: str, page_number: int, page: SourcePage, deps: PipelineDeps
+) -> None:
+    """The parts of the source this page skipped as unreadable go on the job row, before the next
+    page is sent (so pages are recorded in order; a redelivered page adds nothing)."""
+    if not page.problems:
+        return
+    found = [JobProblem(p.code, p.url, p.message) for p in page.problems]
+    deps.store.update_job(
+        job_id, lambda j: replace(j, source_problems=j.source_problems.add(page_number, found))
+    )
+    logger.warning(
+        "job %s page %s: %s parts of the source could not be read (first: %s)",
+        job_id,
+        page_number,
+        len(found),
+        found[0].message,
+        extra={"jobId": job_id, "page": page_number},
+    )
+
+
 def _collection_exists(job: JobRecord, deps: PipelineDeps) -> bool:
     """Whether the target collection exists now (after a failed bootstrap); throttling and
     outages raise, for the caller to requeue or the host to retry the page."""
@@ -173,7 +196,9 @@ def _read_page(
 ) -> SourcePage:
     source = request.source
     inline = (lambda: source.items) if isinstance(source, InlineItemsSource) else None
-    reader = open_source(source, session=deps.http, settings=deps.settings, inline_items=inline)
+    reader = open_source(
+        source, session=deps.http, settings=deps.settings, inline_items=inline, pause=deps.sleep
+    )
     return reader.read_page(message.cursor, limit)
 
 

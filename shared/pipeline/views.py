@@ -52,6 +52,7 @@ def job_json(view: JobView, *, status_url: str) -> dict[str, Any]:
             {"itemId": item_id, "code": error.code, "message": error.message}
             for item_id, error in view.errors
         ],
+        "warnings": job_warnings(view),
         "links": {"self": status_url, "items": f"{status_url}/items"},
     }
     if job.create_collection:
@@ -59,6 +60,38 @@ def job_json(view: JobView, *, status_url: str) -> dict[str, Any]:
     if job.plan_error:
         body["planError"] = {"code": job.plan_error.code, "message": job.plan_error.message}
     return body
+
+
+def job_warnings(view: JobView) -> list[dict[str, Any]]:
+    """Job-level findings that belong to no item (see the Job schema's `warnings`)."""
+    job = view.job
+    problems = job.source_problems
+    warnings: list[dict[str, Any]] = []
+    for problem in problems.first:
+        entry = {"code": problem.code, "message": problem.message}
+        if problem.url:
+            entry["url"] = problem.url
+        warnings.append(entry)
+    if problems.count > len(problems.first):
+        more = problems.count - len(problems.first)
+        warnings.append(
+            {
+                "code": "MoreSourceProblems",
+                "message": f"{more} more parts of the source could not be read "
+                f"(the first {len(problems.first)} are listed)",
+            }
+        )
+    if job.planning_done and not job.canceled and job.plan_error is None and view.total == 0:
+        warnings.append(
+            {
+                "code": "NoItemsFound",
+                "message": "the source matched no item: check its URL and filters "
+                "(collections, bbox, datetime, query, filter)"
+                if not problems.count
+                else "no item of the source could be read",
+            }
+        )
+    return warnings
 
 
 def item_json(item: ItemRecord) -> dict[str, Any]:

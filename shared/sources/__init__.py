@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import requests
@@ -35,11 +36,13 @@ def open_source(
     session: requests.Session,
     settings: Settings,
     inline_items: Callable[[], Sequence[object]] | None = None,
+    pause: Callable[[float], None] = time.sleep,
 ) -> ItemSource:
     """The reader for `source`; no request is made until the first `read_page`.
 
     `inline_items` supplies the items of an `items` source (they are stored apart from the job);
-    without it the items carried by the source object itself are used.
+    without it the items carried by the source object itself are used. `pause` waits between
+    the tries of a document whose server failed (tests pass one that does not sleep).
     """
     # The readers are imported on use: the HTTP function that validates requests (and imports
     # the specs above) should not pay for importing pystac-client.
@@ -47,7 +50,7 @@ def open_source(
     from shared.sources.lists import InlineItemSource
     from shared.sources.lists import ItemUrlsSource as ItemUrlsReader
 
-    http = SourceHttp(session, settings)
+    http = SourceHttp(session, settings, pause=pause)
     if isinstance(source, StacSearchSource):
         from shared.sources.stac_search import StacSearchItemSource
 

@@ -45,11 +45,38 @@ class RawItem:
         return self.error_code is None
 
 
+class SourceProblemCode:
+    """`SourceProblem.code` values: a part of the source holding no single item was unreadable."""
+
+    # Answered 404, 403 or another 4xx, not JSON, not a STAC catalog, or not allowed to fetch.
+    LINK_BROKEN = "SourceLinkBroken"
+    # 5xx, connection failure or timeout on every one of the bounded attempts.
+    LINK_UNAVAILABLE = "SourceLinkUnavailable"
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A part of the source that could not be read while the rest could (a static catalog's
+    child link, say): the planner records it on the job, which then cannot fully succeed.
+
+    `url` has no query string; `message` says what was answered.
+    """
+
+    code: str
+    url: str
+    message: str
+
+
 @dataclass(frozen=True)
 class SourcePage:
+    """One page of a source: its entries in source order (an entry that could not be read is a
+    failed `RawItem`, recorded as an invalid item), and the parts of the source skipped on the
+    way because they could not be read (`problems`, recorded on the job)."""
+
     items: list[RawItem]
     # JSON-serialisable, at most MAX_CURSOR_BYTES; None when the source has nothing more.
     next_cursor: Cursor | None
+    problems: tuple[SourceProblem, ...] = ()
 
 
 class ItemSource(Protocol):

@@ -12,9 +12,12 @@ import email.utils
 import json
 import logging
 import math
+import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -36,6 +39,15 @@ _TRANSIENT: Final = (
     requests.exceptions.ContentDecodingError,
 )
 _JSON_ACCEPT: Final = "application/geo+json, application/json;q=0.9"
+# Tries of one document (an item URL, a child catalog) whose server failed (5xx, 408, connection,
+# timeout) before the source gives up on that one document: a blip costs nothing, a dead link
+# costs its item or its sub-catalog, never the page.
+DEFAULT_ATTEMPTS: Final = 3
+# Seconds before the 2nd, 3rd... try.
+RETRY_PAUSES: Final = (1.0, 3.0)
+# Documents of one host given up on (every try failed) before the others of that host get a
+# single try: a page of links to a host that is down costs one timeout per link, not three.
+HOST_GIVE_UPS_BEFORE_SINGLE_TRY: Final = 3
 
 
 class SourceHttp:
@@ -45,10 +57,17 @@ class SourceHttp:
         settings: Settings,
         *,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        attempts: int = DEFAULT_ATTEMPTS,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
         self._session = session
         self._settings = settings
         self._timeout = timeout
+        self._attempts = attempts
+        self._pause = pause
+        self._given_up: Counter[str] = Counter()
 
     def check(self, url: str) -> str | None:
         """Why `url` may not be fetched, or None."""
@@ -110,11 +129,46 @@ class SourceHttp:
             f"{display_url(url)}: more than {MAX_REDIRECTS} redirects", url=display_url(url)
         )
 
+    def get_retrying(self, url: str) -> requests.Response:
+        """GET one document, trying again (bounded, with pauses) while it is SourceUnavailable.
+
+        The last failure raises SourceUnavailable saying how many tries were made; throttling
+        and refusals raise at once.
+        """
+        host = (urlsplit(url).netloc or "").lower()
+        tries = 1 if self._given_up[host] >= HOST_GIVE_UPS_BEFORE_SINGLE_TRY else self._attempts
+        failed = 0
+        while True:
+            try:
+                return self.send("GET", url)
+            except SourceUnavailable as exc:
+                failed += 1
+                if failed >= tries:
+                    self._given_up[host] += 1
+                    tried = f"{failed} tries" if failed > 1 else "1 try"
+                    raise SourceUnavailable(f"{exc} ({tried})", url=exc.url) from None
+                logger.info("source document unavailable, trying again: %s", exc)
+                self._pause(RETRY_PAUSES[min(failed, len(RETRY_PAUSES)) - 1])
+
     def request_json(
-        self, method: str, url: str, *, json_body: Any = None, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        retrying: bool = False,
     ) -> object:
-        """Send one request and decode a 2xx JSON answer; anything else is SourceInvalid."""
-        response = self.send(method, url, json_body=json_body, params=params)
+        """Send one request and decode a 2xx JSON answer; anything else is SourceInvalid.
+
+        `retrying` (GET only): as `get_retrying`.
+        """
+        if retrying:
+            if method.upper() != "GET" or json_body is not None or params is not None:
+                raise ValueError("only a plain GET is retried")
+            response = self.get_retrying(url)
+        else:
+            response = self.send(method, url, json_body=json_body, params=params)
         if not 200 <= response.status_code < 300:
             raise SourceInvalid(
                 f"{method.upper()} {display_url(url)}: HTTP {response.status_code}",

@@ -1,8 +1,9 @@
 """Reading one item document by URL (static catalogs, item-urls).
 
-A URL that is missing, refused or not JSON spoils that one item, not the source: it comes back as a
-failed `RawItem` for the planner to record as invalid. Throttling and outages still raise, so the
-page is retried as a whole.
+A URL that is missing, refused, not JSON, or whose server keeps failing (5xx, connection, timeout,
+on every one of a few tries) spoils that one item, not the source: it comes back as a failed
+`RawItem` for the planner to record as invalid. Throttling (429) still raises, so the page is
+read again after the delay the source asked for.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from shared.sources.base import ItemReadCode, RawItem
-from shared.sources.errors import SourceInvalid
+from shared.sources.errors import SourceInvalid, SourceUnavailable
 from shared.sources.http import SourceHttp, decode_json
 from shared.sources.urls import display_url
 
@@ -27,9 +28,11 @@ def read_item_url(http: SourceHttp, url: str, *, fetch_url: str | None = None) -
     if problem is not None:
         return RawItem.failed(shown, ItemReadCode.URL_NOT_ALLOWED, f"{shown}: URL {problem}")
     try:
-        response = http.send("GET", fetch_url or url)
+        response = http.get_retrying(fetch_url or url)
     except SourceInvalid as exc:
         # Only an item-level refusal here (a redirect off the allow-list, a malformed URL).
+        return RawItem.failed(shown, ItemReadCode.UNREADABLE, str(exc))
+    except SourceUnavailable as exc:
         return RawItem.failed(shown, ItemReadCode.UNREADABLE, str(exc))
     if response.status_code in (404, 410):
         return RawItem.failed(

@@ -12,6 +12,11 @@ items. A frame's location is stored relative to the frame above it (the root's r
 folder) when it lies below it, else absolute. The root URL's query string (a container SAS) is not
 stored: it is added again to every fetch on the root's host that has no query of its own; a link
 that carries its own query keeps it, since nothing else can fetch it.
+
+A broken link sinks nothing but itself. A child catalog that answers 404, 403, a body that is not
+JSON or not a catalog, or keeps failing (5xx, connection) through a few tries, is skipped with its
+sub-catalogs and reported in the page's `problems`; an item link that cannot be read is a failed
+entry (the planner records it as an invalid item). Only the root catalog failing fails the source.
 """
 
 from __future__ import annotations
@@ -20,8 +25,16 @@ import logging
 from typing import Any, Final
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
-from shared.sources.base import MAX_CURSOR_BYTES, Cursor, RawItem, SourcePage, cursor_size
-from shared.sources.errors import SourceInvalid
+from shared.sources.base import (
+    MAX_CURSOR_BYTES,
+    Cursor,
+    RawItem,
+    SourcePage,
+    SourceProblem,
+    SourceProblemCode,
+    cursor_size,
+)
+from shared.sources.errors import SourceInvalid, SourceUnavailable
 from shared.sources.http import SourceHttp
 from shared.sources.item_fetch import read_item_url
 from shared.sources.specs import StaticCatalogSource
@@ -56,12 +69,21 @@ class StaticCatalogItemSource:
         stack = self._decode(cursor) if cursor is not None else [(self._root, 0)]
         links: dict[str, list[tuple[str, str]]] = {}
         items: list[RawItem] = []
+        problems: list[SourceProblem] = []
         opened = 0
         while stack and len(items) < limit and opened <= MAX_CATALOGS_PER_PAGE:
             url, index = stack[-1]
             if url not in links:
-                links[url] = self._catalog_links(url)
                 opened += 1
+                if len(stack) == 1:
+                    links[url] = self._catalog_links(url)
+                else:
+                    found = self._child_links(url)
+                    if isinstance(found, SourceProblem):
+                        problems.append(found)
+                        stack.pop()
+                        continue
+                    links[url] = found
             followed = links[url]
             if index >= len(followed):
                 stack.pop()
@@ -74,21 +96,43 @@ class StaticCatalogItemSource:
             elif any(frame_url == target for frame_url, _ in stack):
                 logger.warning("static catalog child link loops back: %s", display_url(target))
             elif len(stack) >= MAX_DEPTH:
-                raise SourceInvalid(
-                    f"{display_url(self._root)}: catalog nested deeper than {MAX_DEPTH} levels "
-                    f"at {display_url(target)}",
-                    url=display_url(self._root),
+                shown = display_url(target)
+                problems.append(
+                    SourceProblem(
+                        SourceProblemCode.LINK_BROKEN,
+                        shown,
+                        f"{shown}: not followed, the catalog is nested deeper than {MAX_DEPTH} "
+                        "levels there",
+                    )
                 )
             else:
                 stack.append((target, 0))
         # Drop finished catalogs we already know are finished, so the last page says so.
         while stack and stack[-1][0] in links and stack[-1][1] >= len(links[stack[-1][0]]):
             stack.pop()
-        return SourcePage(items=items, next_cursor=self._encode(stack) if stack else None)
+        return SourcePage(
+            items=items,
+            next_cursor=self._encode(stack) if stack else None,
+            problems=tuple(problems),
+        )
+
+    def _child_links(self, url: str) -> list[tuple[str, str]] | SourceProblem:
+        """The links of a child catalog, or why it is skipped (throttling still raises)."""
+        try:
+            return self._catalog_links(url)
+        except SourceInvalid as exc:
+            code = SourceProblemCode.LINK_BROKEN
+            message = str(exc)
+        except SourceUnavailable as exc:
+            code = SourceProblemCode.LINK_UNAVAILABLE
+            message = str(exc)
+        shown = display_url(url)
+        logger.warning("static catalog child skipped (%s): %s", code, message)
+        return SourceProblem(code, shown, f"{message}; its items were not read")
 
     def _catalog_links(self, url: str) -> list[tuple[str, str]]:
         """The `child` and `item` links of the catalog at `url`, as (rel, href), in document order."""
-        document = self._http.request_json("GET", self._fetch_url(url))
+        document = self._http.request_json("GET", self._fetch_url(url), retrying=True)
         if not isinstance(document, dict) or not _is_catalog(document):
             raise SourceInvalid(
                 f"{display_url(url)}: not a STAC Catalog or Collection", url=display_url(url)

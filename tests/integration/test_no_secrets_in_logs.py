@@ -224,6 +224,10 @@ def test_no_secret_reaches_logs_records_or_errors(
     assert stack.planetary_computer is not None
     assert stack.host is not None
     assert stack.azurite is not None
+    # The app's runtime quiets azure-core's per-request log when it is built (once per process,
+    # on first use): build it now, before every logger is opened, so that the capture sees the
+    # whole run whichever test built (or reset) a runtime before this one.
+    runtime()
     captured = Everything()
     logs = OpenLogging(captured)
     try:

@@ -42,6 +42,24 @@ def test_job_state_rule(
     assert state is expected
 
 
+@pytest.mark.parametrize(
+    ("c", "expected"),
+    [
+        (counts(succeeded=3), JobState.PARTIALLY_SUCCEEDED),
+        (counts(skipped=1, invalid=1), JobState.PARTIALLY_SUCCEEDED),
+        (counts(), JobState.FAILED),
+        (counts(invalid=2), JobState.FAILED),
+    ],
+)
+def test_parts_of_the_source_unread_means_at_best_partially_succeeded(
+    c: dict[ItemState, int], expected: JobState
+) -> None:
+    state = derive_job_state(
+        planning_done=True, canceled=False, plan_failed=False, counts=c, source_problems=True
+    )
+    assert state is expected
+
+
 def test_settled_only_when_planning_done_and_nothing_open() -> None:
     assert not is_settled(planning_done=False, counts=counts(succeeded=1))
     assert not is_settled(planning_done=True, counts=counts(submitting=1))

@@ -21,7 +21,10 @@ SIGNED = f"{CATALOG}?sv=2024-05-04&sp=rl&sig={SECRET}"
 
 def read_catalog(session: requests.Session, settings: Settings, url: str = SIGNED) -> Any:
     source = StaticCatalogSource(url=url)
-    return open_source(source, session=session, settings=settings).read_page(None, 10)
+    # The root catalog is tried again on 5xx; nothing sleeps between the tries here.
+    return open_source(
+        source, session=session, settings=settings, pause=lambda _seconds: None
+    ).read_page(None, 10)
 
 
 def reply(status: int, headers: dict[str, str] | None = None, body: str = "{}") -> Any:
@@ -100,7 +103,9 @@ def test_connection_refused_is_unavailable(session: requests.Session) -> None:
     url = f"http://127.0.0.1:{port}/api/stac/v1"
     source = StacSearchSource(url=f"{url}?sig={SECRET}", collections=("x",))
     with pytest.raises(SourceUnavailable) as caught:
-        open_source(source, session=session, settings=settings).read_page(None, 5)
+        open_source(
+            source, session=session, settings=settings, pause=lambda _seconds: None
+        ).read_page(None, 5)
     assert f"127.0.0.1:{port}" in str(caught.value)
     assert SECRET not in str(caught.value)
 

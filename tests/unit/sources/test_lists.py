@@ -8,14 +8,26 @@ import pytest
 import requests
 
 from shared.settings import Settings
-from shared.sources import ItemReadCode, SourceThrottled, SourceUnavailable, open_source
+from shared.sources import ItemReadCode, SourceThrottled, open_source
+from shared.sources.http import HOST_GIVE_UPS_BEFORE_SINGLE_TRY, RETRY_PAUSES
 from shared.sources.specs import InlineItemsSource, ItemUrlsSource
-from tests.unit.sources.conftest import ITEMS, PC, Web, load_json, make_settings, roundtrip
+from tests.unit.sources.conftest import (
+    ITEMS,
+    PC,
+    Web,
+    json_reply,
+    load_json,
+    make_settings,
+    roundtrip,
+)
 
 NAIP_URL = f"{PC}/collections/naip/items/pa_m_4108053_se_17_1_20150725_20151201"
 S2_URL = (
     f"{PC}/collections/sentinel-2-l2a/items/S2B_MSIL2A_20220612T182919_R027_T24XWR_20220613T123251"
 )
+
+
+S2_FILE = "sentinel-2-l2a.S2B_MSIL2A_20220612T182919_R027_T24XWR_20220613T123251.json"
 
 
 def inline(n: int) -> list[dict[str, Any]]:
@@ -152,7 +164,7 @@ def test_item_url_not_an_item_is_passed_on_for_validation(
     assert raw.item == {"type": "Catalog"}
 
 
-def test_item_url_throttled_or_down_fails_the_page(
+def test_item_url_throttled_fails_the_page_to_be_read_again_later(
     web: Web, session: requests.Session, settings: Settings
 ) -> None:
     web.route("GET", NAIP_URL, lambda _call: (429, {"Retry-After": "2"}, ""))
@@ -160,6 +172,68 @@ def test_item_url_throttled_or_down_fails_the_page(
     with pytest.raises(SourceThrottled) as caught:
         reader.read_page(None, 1)
     assert caught.value.retry_after == 2.0
-    web.route("GET", NAIP_URL, lambda _call: (503, {}, ""))
-    with pytest.raises(SourceUnavailable):
-        reader.read_page(None, 1)
+
+
+def _down(status: int | None) -> Any:
+    if status is None:
+        return lambda _call: (_ for _ in ()).throw(requests.ConnectionError("refused"))
+    return lambda _call: (status, {}, "")
+
+
+@pytest.mark.parametrize(("status", "said"), [(503, "HTTP 503"), (None, "ConnectionError")])
+def test_item_url_that_stays_down_costs_only_its_item_after_three_tries(
+    web: Web, session: requests.Session, settings: Settings, status: int | None, said: str
+) -> None:
+    web.route("GET", NAIP_URL, _down(status))
+    web.route("GET", S2_URL, load_json(ITEMS / S2_FILE))
+    pauses: list[float] = []
+    reader = open_source(
+        ItemUrlsSource(urls=(NAIP_URL, S2_URL)),
+        session=session,
+        settings=settings,
+        pause=pauses.append,
+    )
+
+    page = reader.read_page(None, 10)
+
+    down, good = page.items
+    assert down.error_code == ItemReadCode.UNREADABLE
+    assert down.url == NAIP_URL
+    assert said in (down.error_message or "")
+    assert "3 tries" in (down.error_message or "")
+    assert good.ok
+    assert len(web.calls_to(NAIP_URL)) == 3
+    assert pauses == list(RETRY_PAUSES)
+    assert page.problems == ()
+
+
+def test_item_url_down_once_is_read_on_the_next_try(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    document = load_json(ITEMS / S2_FILE)
+    answers = iter([(502, {}, ""), json_reply(document)])
+    web.route("GET", S2_URL, lambda _call: next(answers))
+    pauses: list[float] = []
+    reader = open_source(
+        ItemUrlsSource(urls=(S2_URL,)), session=session, settings=settings, pause=pauses.append
+    )
+    (raw,) = reader.read_page(None, 1).items
+    assert raw.ok
+    assert pauses == [RETRY_PAUSES[0]]
+
+
+def test_a_host_that_is_down_costs_one_try_per_url_after_a_few(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    urls = tuple(f"{PC}/collections/naip/items/dead-{n}" for n in range(6))
+    for url in urls:
+        web.route("GET", url, _down(503))
+    reader = open_source(
+        ItemUrlsSource(urls=urls), session=session, settings=settings, pause=lambda _s: None
+    )
+    page = reader.read_page(None, 10)
+    assert [raw.error_code for raw in page.items] == [ItemReadCode.UNREADABLE] * 6
+    tries = [len(web.calls_to(url)) for url in urls]
+    given_up = HOST_GIVE_UPS_BEFORE_SINGLE_TRY
+    assert tries == [3] * given_up + [1] * (6 - given_up)
+    assert "1 try" in (page.items[-1].error_message or "")

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 
 from shared.settings import Settings
-from shared.sources import MAX_CURSOR_BYTES, ItemReadCode, SourceInvalid, SourcePage, open_source
-from shared.sources.base import cursor_size
+from shared.sources import (
+    MAX_CURSOR_BYTES,
+    ItemReadCode,
+    SourceInvalid,
+    SourcePage,
+    SourceUnavailable,
+    open_source,
+)
+from shared.sources.base import SourceProblemCode, cursor_size
+from shared.sources.http import RETRY_PAUSES
 from shared.sources.specs import StaticCatalogSource
 from shared.sources.static_catalog import MAX_CATALOGS_PER_PAGE, MAX_DEPTH
 from tests.unit.sources.conftest import STATIC, Call, Reply, Web, json_reply, roundtrip
@@ -22,13 +30,24 @@ SAS = "sv=2024-05-04&se=2030-01-01T00%3A00%3A00Z&sr=c&sp=rl&sig=bm90LWEtcmVhbC1z
 
 
 def walk(
-    url: str, limit: int, session: requests.Session, settings: Settings, *, max_pages: int = 1000
+    url: str,
+    limit: int,
+    session: requests.Session,
+    settings: Settings,
+    *,
+    max_pages: int = 1000,
+    pauses: list[float] | None = None,
 ) -> list[SourcePage]:
-    """Every page of the source, each read by a fresh reader from the serialised cursor."""
+    """Every page of the source, each read by a fresh reader from the serialised cursor.
+
+    Nothing sleeps: the waits between tries of a failing document are recorded in `pauses`."""
     pages: list[SourcePage] = []
     cursor: dict[str, Any] | None = None
+    waits = pauses if pauses is not None else []
     for _ in range(max_pages):
-        reader = open_source(StaticCatalogSource(url=url), session=session, settings=settings)
+        reader = open_source(
+            StaticCatalogSource(url=url), session=session, settings=settings, pause=waits.append
+        )
         page = reader.read_page(roundtrip(cursor), limit)
         pages.append(page)
         if page.next_cursor is None:
@@ -251,21 +270,122 @@ def test_missing_or_broken_items_are_failed_entries_not_failures(
     assert not [c for c in web.calls if "evil" in c.url]
 
 
+def _reply(answer: Any) -> Any:
+    if isinstance(answer, int):
+        return lambda _call: json_reply({"detail": "no"}, answer)
+    if isinstance(answer, str):
+        return lambda _call: (200, {"Content-Type": "text/html"}, answer)
+    return answer
+
+
 @pytest.mark.parametrize(
     ("child", "answer", "message"),
     [
-        ("sub.json", None, "HTTP 404"),
+        ("sub.json", 404, "HTTP 404"),
+        ("sub.json", 403, "HTTP 403"),
+        ("sub.json", "<html>moved</html>", "not JSON"),
         ("sub.json", item("x", data="a.tif"), "not a STAC Catalog"),
         ("https://evil.example/sub.json", None, "not in the allowed"),
     ],
 )
-def test_broken_child_catalog_is_invalid(
+def test_broken_child_catalog_is_skipped_and_reported_and_its_siblings_read(
     web: Web, session: requests.Session, settings: Settings, child: str, answer: Any, message: str
 ) -> None:
-    web.route("GET", ROOT, catalog(("child", child)))
+    web.route(
+        "GET",
+        ROOT,
+        catalog(("item", "a.json"), ("child", child), ("child", "good.json"), ("item", "b.json")),
+    )
     if answer is not None:
-        web.route("GET", "https://acct.blob.core.windows.net/c/sub.json", answer)
-    with pytest.raises(SourceInvalid, match=message):
+        web.route("GET", "https://acct.blob.core.windows.net/c/sub.json", _reply(answer))
+    web.route("GET", "https://acct.blob.core.windows.net/c/good.json", catalog(("item", "g.json")))
+    for name in ("a", "b", "g"):
+        web.route(
+            "GET", f"https://acct.blob.core.windows.net/c/{name}.json", item(name, data="x.tif")
+        )
+    pauses: list[float] = []
+
+    pages = walk(ROOT, 2, session, settings, pauses=pauses)
+
+    ids = [raw.item["id"] for p in pages for raw in p.items]  # type: ignore[index]
+    assert ids == ["a", "g", "b"]
+    problems = [problem for p in pages for problem in p.problems]
+    assert len(problems) == 1
+    assert problems[0].code == SourceProblemCode.LINK_BROKEN
+    assert problems[0].url == urljoin(ROOT, child)
+    assert message in problems[0].message
+    # The item already read on the page with the broken link is on that same page.
+    assert [raw.item["id"] for raw in pages[0].items] == ["a", "g"]  # type: ignore[index]
+    assert pages[0].problems == tuple(problems)
+    assert pauses == []  # a refusal is not tried again
+    assert not [c for c in web.calls if "evil" in c.url]
+
+
+def test_child_catalog_that_keeps_failing_is_tried_three_times_then_reported(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    sub = "https://acct.blob.core.windows.net/c/sub.json?sv=secret"
+    web.route("GET", ROOT, catalog(("child", sub), ("item", "a.json")))
+    web.route("GET", sub.split("?")[0], lambda _call: json_reply({}, 503))
+    web.route("GET", "https://acct.blob.core.windows.net/c/a.json", item("a", data="x.tif"))
+    pauses: list[float] = []
+
+    (page,) = walk(ROOT, 10, session, settings, pauses=pauses)
+
+    assert [raw.item["id"] for raw in page.items] == ["a"]  # type: ignore[index]
+    (problem,) = page.problems
+    assert problem.code == SourceProblemCode.LINK_UNAVAILABLE
+    assert problem.url == "https://acct.blob.core.windows.net/c/sub.json"
+    assert "HTTP 503" in problem.message
+    assert "3 tries" in problem.message
+    assert "secret" not in repr(problem)
+    assert len(web.calls_to("https://acct.blob.core.windows.net/c/sub.json")) == 3
+    assert pauses == list(RETRY_PAUSES)
+
+
+def test_child_catalog_that_fails_once_is_read_on_the_next_try(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    answers = iter([(503, {}, ""), json_reply(catalog(("item", "a.json")))])
+    web.route("GET", ROOT, catalog(("child", "sub.json")))
+    web.route("GET", "https://acct.blob.core.windows.net/c/sub.json", lambda _call: next(answers))
+    web.route("GET", "https://acct.blob.core.windows.net/c/a.json", item("a", data="x.tif"))
+    pauses: list[float] = []
+
+    (page,) = walk(ROOT, 10, session, settings, pauses=pauses)
+
+    assert [raw.item["id"] for raw in page.items] == ["a"]  # type: ignore[index]
+    assert page.problems == ()
+    assert pauses == [RETRY_PAUSES[0]]
+
+
+def test_item_link_that_keeps_failing_is_one_unreadable_entry(
+    web: Web, session: requests.Session, settings: Settings
+) -> None:
+    web.route("GET", ROOT, catalog(("item", "down.json"), ("item", "a.json")))
+    web.route(
+        "GET",
+        "https://acct.blob.core.windows.net/c/down.json",
+        lambda _call: (_ for _ in ()).throw(requests.ConnectionError("refused")),
+    )
+    web.route("GET", "https://acct.blob.core.windows.net/c/a.json", item("a", data="x.tif"))
+
+    (page,) = walk(ROOT, 10, session, settings)
+
+    down, good = page.items
+    assert down.error_code == ItemReadCode.UNREADABLE
+    assert "ConnectionError" in (down.error_message or "")
+    assert good.ok
+    assert page.problems == ()
+
+
+@pytest.mark.parametrize("status", [404, 403, 503])
+def test_root_that_cannot_be_read_fails_the_source(
+    web: Web, session: requests.Session, settings: Settings, status: int
+) -> None:
+    web.route("GET", ROOT, lambda _call: json_reply({}, status))
+    error = SourceUnavailable if status >= 500 else SourceInvalid
+    with pytest.raises(error, match=f"HTTP {status}"):
         walk(ROOT, 10, session, settings)
 
 
@@ -348,13 +468,15 @@ def test_deep_catalog_walks_and_bounds_the_cursor(
     assert largest < 1500
 
 
-def test_too_deep_catalog_is_invalid(
+def test_too_deep_catalog_is_walked_to_the_bound_and_the_rest_reported(
     web: Web, session: requests.Session, settings: Settings
 ) -> None:
     prefix = "https://acct.blob.core.windows.net/abyss/"
     generated(web, prefix, lambda rest: catalog(("child", f"d{rest.count('/')}/catalog.json")))
-    with pytest.raises(SourceInvalid, match="deeper than"):
-        walk(f"{prefix}catalog.json", 5, session, settings)
+    pages = walk(f"{prefix}catalog.json", 5, session, settings)
+    (problem,) = [problem for p in pages for problem in p.problems]
+    assert problem.code == SourceProblemCode.LINK_BROKEN
+    assert "deeper than" in problem.message
 
 
 def test_many_empty_subcatalogs_bound_the_work_of_one_page(
