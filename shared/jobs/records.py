@@ -29,6 +29,9 @@ class JobRecord:
     create_collection: dict[str, Any] | None = None
     planning_done: bool = False
     planned_pages: int = 0
+    # The source's last page, once a page found nothing after it: planning is done when every
+    # page up to it is (pages are planned side by side, each reading ahead to the next).
+    last_page: int | None = None
     canceled: bool = False
     plan_error: ItemError | None = None
     # The last state written by settle(); reads derive the live state from the counts.

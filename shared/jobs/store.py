@@ -319,6 +319,19 @@ class JobStore:
             return False
         return True
 
+    def pages_done(self, job_id: str) -> int:
+        """How many plan pages of the job are marked done."""
+        rows = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={
+                "pk": job_id,
+                "lo": keys.PAGE_PREFIX,
+                "hi": keys.range_end(keys.PAGE_PREFIX),
+            },
+            select=["RowKey"],
+        )
+        return sum(1 for _ in rows)
+
     def is_page_done(self, job_id: str, page: int) -> bool:
         return self._get(job_id, keys.page_key(page)) is not None
 
@@ -697,6 +710,7 @@ def _job_entity(job: JobRecord) -> dict[str, Any]:
         "UpdatedAt": job.updated_at,
         "PlanningDone": job.planning_done,
         "PlannedPages": job.planned_pages,
+        **({"LastPage": job.last_page} if job.last_page is not None else {}),
         "Canceled": job.canceled,
         "Containers": json.dumps(job.containers),
     }
@@ -732,6 +746,7 @@ def _job_from_entity(entity: Mapping[str, Any]) -> JobRecord:
         create_collection=json.loads(create) if create else None,
         planning_done=bool(entity.get("PlanningDone", False)),
         planned_pages=int(entity.get("PlannedPages", 0) or 0),
+        last_page=entity.get("LastPage"),
         canceled=bool(entity.get("Canceled", False)),
         plan_error=(
             ItemError(plan_code, entity.get("PlanErrorMessage", "")) if plan_code else None

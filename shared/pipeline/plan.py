@@ -100,6 +100,14 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
         _fail_planning(job, ItemError("InvalidCursor", str(exc)), deps)
         return
     record_source_problems(job.job_id, message.page, page, deps)
+    planned = message.planned + len(page.items)
+    more = page.next_cursor is not None and (max_items is None or planned < max_items)
+    if more:
+        # Read ahead: the next page is read while this one is prepared and registered. Pages
+        # are independent units of work (batches of their own); planning ends when all are done.
+        deps.queues.send(
+            PlanMessage(job.job_id, page=message.page + 1, cursor=page.next_cursor, planned=planned)
+        )
 
     prepared = [
         prepare_item(raw, collection=job.collection, drop_assets=job.drop_assets)
@@ -116,13 +124,6 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     new_items = [_new_item(p, i, message.page, job, deps) for i, p in enumerate(prepared)]
     result = register_and_dispatch(job.job_id, f"p{message.page:08d}", new_items, deps)
 
-    planned = message.planned + len(page.items)
-    more = page.next_cursor is not None and (max_items is None or planned < max_items)
-    if more:
-        deps.queues.send(
-            PlanMessage(job.job_id, page=message.page + 1, cursor=page.next_cursor, planned=planned)
-        )
-
     def record(j: JobRecord) -> JobRecord:
         # What planning first did for a container is the informative fact (later pages see the
         # source it created as merely "existing").
@@ -131,7 +132,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
             j,
             planned_pages=max(j.planned_pages, message.page + 1),
             containers=merged,
-            planning_done=j.planning_done or not more,
+            last_page=j.last_page if more else message.page,
         )
 
     deps.store.update_job(job.job_id, record)
@@ -149,8 +150,19 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
         len(unserved),
         extra={"jobId": job.job_id, "page": message.page},
     )
-    if not more:
-        deps.store.settle(job.job_id)
+    _finish_if_complete(job.job_id, deps)
+
+
+def _finish_if_complete(job_id: str, deps: PipelineDeps) -> None:
+    """Planning is done once the last page is known and every page up to it is marked done.
+    Each page checks after marking itself, so whichever finishes last sees them all."""
+    job = deps.store.get_job(job_id)
+    if job is None or job.planning_done or job.last_page is None:
+        return
+    if deps.store.pages_done(job_id) < job.last_page + 1:
+        return
+    deps.store.update_job(job_id, lambda j: replace(j, planning_done=True))
+    deps.store.settle(job_id)
 
 
 def record_source_problems(
@@ -255,6 +267,7 @@ def _fail_planning(job: JobRecord, error: ItemError, deps: PipelineDeps) -> None
 
 
 def _finish_planning(job: JobRecord, page: int, deps: PipelineDeps) -> None:
-    deps.store.update_job(job.job_id, lambda j: replace(j, planning_done=True))
+    """Nothing to read on this page (maxItems reached): it is the last one."""
+    deps.store.update_job(job.job_id, lambda j: replace(j, last_page=page))
     deps.store.mark_page_done(job.job_id, page)
-    deps.store.settle(job.job_id)
+    _finish_if_complete(job.job_id, deps)

@@ -88,3 +88,43 @@ def test_broken_children_are_recorded_once_each_even_when_a_page_is_delivered_ag
     assert view.counts[ItemState.SUCCEEDED] == 4
     assert view.state is JobState.PARTIALLY_SUCCEEDED
     assert view.job.settled_state is JobState.PARTIALLY_SUCCEEDED
+
+
+def test_pages_planned_side_by_side_end_planning_only_when_all_are_done(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each page sends the next as soon as it has read its own, so a later page can finish
+    first: planning (and so the job) must end only when every page is done."""
+    items = pc_items(10)
+    with source_server() as web:
+        for n, item in enumerate(items):
+            web.serve(f"/items/{n}.json", document(item))
+        job_id = submit_job(
+            {
+                "collection": "naip-test",
+                "source": {
+                    "type": "item-urls",
+                    "urls": [web.url(f"/items/{n}.json") for n in range(10)],
+                },
+            },
+            harness.deps,
+        ).job_id
+        seen: list[tuple[bool, int]] = []
+
+        def first_page_last(job: str, unit: str, new: Sequence[NewItem], deps: PipelineDeps) -> Any:
+            if unit == "p00000000" and not seen:
+                # Pages 1 and 2 (and all their batches) run to the end before page 0 registers.
+                harness.driver.run()
+                view = harness.view(job)
+                seen.append((view.job.planning_done, view.total))
+            return register_and_dispatch(job, unit, new, deps)
+
+        monkeypatch.setattr(plan, "register_and_dispatch", first_page_last)
+        harness.driver.run()
+
+    assert seen == [(False, 6)]  # pages 1 and 2 done, page 0 not: still planning
+    view = harness.assert_accounted(job_id)
+    assert view.job.planning_done
+    assert view.job.planned_pages == 3
+    assert view.counts[ItemState.SUCCEEDED] == 10
+    assert view.state is JobState.SUCCEEDED
