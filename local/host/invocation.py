@@ -230,6 +230,9 @@ class Invoker:
                     invocation.id, spec.name, self._directory
                 )
             value = await self._run(function, kwargs, invocation.id)
+            # The function has finished; its outputs are sent after this (and may already be
+            # picked up by their listeners before the invocation is logged).
+            invocation.finished_at = self._now()
             if (
                 value is not None
                 and spec.return_output is None
@@ -258,7 +261,7 @@ class Invoker:
         finally:
             elapsed = (time.monotonic() - started) * 1000
             invocation.duration_ms = round(elapsed, 1)
-            invocation.finished_at = self._now()
+            invocation.finished_at = invocation.finished_at or self._now()
             if invocation.outcome is None:
                 invocation.outcome = Outcome.FAILED
             self._log_outcome(invocation)
