@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 from shared.jobs.keys import escape
 from shared.json_values import non_finite_paths
 from shared.sources.base import RawItem
-from shared.stac_values import bbox_problem, parse_rfc3339
+from shared.stac_values import GEOMETRY_TYPES, bbox_problem, parse_rfc3339
 
 # GeoCatalog item ids: 1-64 characters, letters, digits, `-`, `_`, `.` (geocatalog-api.md §11).
 ITEM_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -57,18 +57,6 @@ BLOB_HOST_SUFFIXES: Final = (
 # endpoints named here are read that way: any loopback URL with three path segments would otherwise
 # look like a container (the Planetary Computer emulator's `/api/data/...` for one).
 DEFAULT_PATH_STYLE_BLOB_ENDPOINTS: Final = ("http://127.0.0.1:10000", "http://localhost:10000")
-
-_GEOMETRY_TYPES: Final = frozenset(
-    {
-        "Point",
-        "MultiPoint",
-        "LineString",
-        "MultiLineString",
-        "Polygon",
-        "MultiPolygon",
-        "GeometryCollection",
-    }
-)
 
 
 class InvalidItemCode:
@@ -288,7 +276,7 @@ def _check_geometry(raw: dict[str, Any]) -> None:
         if bbox is not None and (problem := bbox_problem(bbox)) is not None:
             raise _Invalid(InvalidItemCode.INVALID_BBOX, f'"bbox" {problem}')
         return
-    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+    if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
         raise _Invalid(
             InvalidItemCode.INVALID_GEOMETRY, '"geometry" must be a GeoJSON geometry object or null'
         )

@@ -1,4 +1,5 @@
-"""Rules for STAC values that both requests and items hold: RFC 3339 date-times and bboxes.
+"""Rules for STAC values that both requests and items hold: RFC 3339 date-times, bboxes and
+GeoJSON geometry types.
 
 A module of its own (no imports from the service) so that the request models and item preparation
 can share them.
@@ -10,6 +11,19 @@ import math
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
+
+# RFC 7946 §3.1: the geometry types a GeoJSON geometry (a STAC item's, a search's `intersects`) has.
+GEOMETRY_TYPES: Final = frozenset(
+    {
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
 
 # ASCII digits (`\d` also matches other scripts' digits, which int() reads) and anchored at the
 # very end (`$` also matches before a trailing newline).

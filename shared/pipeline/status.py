@@ -166,7 +166,7 @@ def _resolve(
     if len(items) == 1:
         _resolve_one(job, items[0], error, plan, deps)
     else:
-        _resolve_batch(job, batch, items, operation, plan, deps)
+        _resolve_batch(job, batch, items, operation, error, plan, deps)
 
 
 def _resolve_one(
@@ -195,11 +195,11 @@ def _resolve_batch(
     batch: BatchRecord,
     items: list[ItemRecord],
     operation: Operation,
+    error: ItemError,
     plan: _Plan,
     deps: PipelineDeps,
 ) -> None:
-    code = operation.error_code or "Unknown"
-    error = ItemError(code, operation.error_message or f"operation {operation.id} failed")
+    code = error.code
     attempts = max(i.attempts for i in items)
     if code in SIZE_CODES:
         plan.chunk_size = max(1, (len(items) + 1) // 2)

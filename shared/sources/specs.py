@@ -38,7 +38,7 @@ from shared.contract import (
     settings_of,
 )
 from shared.sources.urls import display_url, redact_url, url_problem
-from shared.stac_values import bbox_problem, parse_rfc3339
+from shared.stac_values import GEOMETRY_TYPES, bbox_problem, parse_rfc3339
 
 MAX_URL_LENGTH: Final = 2048
 # pystac-client's and the STAC API's ceiling of a page size.
@@ -59,17 +59,6 @@ INLINE_MAX_BYTES: Final = "{inlineMaxBytes}"
 
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # used with fullmatch()
 _OPEN_ENDS: Final = ("", "..")
-_GEOMETRY_TYPES: Final = frozenset(
-    {
-        "Point",
-        "MultiPoint",
-        "LineString",
-        "MultiLineString",
-        "Polygon",
-        "MultiPolygon",
-        "GeometryCollection",
-    }
-)
 _T = TypeVar("_T")
 
 # -- the rules, one per kind of member -----------------------------------------------------------
@@ -190,7 +179,7 @@ def _intersects(value: object) -> dict[str, Any] | None:
     if value is None:
         return None
     kind = value.get("type") if isinstance(value, dict) else None
-    if not isinstance(value, dict) or not isinstance(kind, str) or kind not in _GEOMETRY_TYPES:
+    if not isinstance(value, dict) or not isinstance(kind, str) or kind not in GEOMETRY_TYPES:
         raise fail("must be a GeoJSON geometry object (Point, Polygon, MultiPolygon, ...)")
     member = "geometries" if value["type"] == "GeometryCollection" else "coordinates"
     if not isinstance(value.get(member), list):
@@ -454,7 +443,7 @@ class StacSearchSource(ApiModel):
                     {
                         "type": "object",
                         "required": ["type"],
-                        "properties": {"type": {"enum": sorted(_GEOMETRY_TYPES)}},
+                        "properties": {"type": {"enum": sorted(GEOMETRY_TYPES)}},
                     },
                     {"type": "null"},
                 ],
