@@ -33,7 +33,7 @@ def naip_item(index: int, collection_id: str) -> dict[str, Any]:
 
 
 def sas_token(expiry: str = "2099-12-31T23:59:59Z") -> str:
-    return f"sv=2021-06-08&st=2024-01-01T00%3A00%3A00Z&se={expiry.replace(':', '%3A')}&sr=c&sp=rl&sig=c2lnbmF0dXJl"
+    return f"sv=2021-06-08&st=2024-01-01T00%3A00%3A00Z&se={expiry.replace(':', '%3A')}&sr=c&sp=rl&sig=not-a-real-signature"
 
 
 def lro_error_code(error: HttpResponseError) -> str:

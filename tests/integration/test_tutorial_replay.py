@@ -228,7 +228,7 @@ def test_tutorial_notebook(urls: tuple[str, str]) -> None:
     # A source left by an earlier run, about to expire: the notebook must replace it.
     stale_expiry = (datetime.now(tz=UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     create_ingestion_source(
-        pc_collection_asset_container, f"sp=rl&sr=c&se={stale_expiry}&sig=c3RhbGU%3D"
+        pc_collection_asset_container, f"sp=rl&sr=c&se={stale_expiry}&sig=stale-signature"
     )
     stale = find_ingestion_source(pc_collection_asset_container)
     assert stale is not None

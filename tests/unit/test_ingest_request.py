@@ -28,7 +28,7 @@ from shared.sources.specs import (
 
 PC = "https://planetarycomputer.microsoft.com/api/stac/v1"
 BLOB = "https://acct.blob.core.windows.net/catalogs/naip/catalog.json"
-SAS = "sv=2024-05-04&se=2030-01-01T00%3A00%3A00Z&sr=c&sp=rl&sig=c2VjcmV0c2lnbmF0dXJl%3D"
+SAS = "sv=2024-05-04&se=2030-01-01T00%3A00%3A00Z&sr=c&sp=rl&sig=not-a-real-signature"
 
 
 def settings(**overrides: Any) -> Settings:
@@ -681,7 +681,7 @@ def test_record_redacts_sas_signature_and_omits_inline_items() -> None:
     record = parse(body).to_record()
     text = json.dumps(record)
     assert "sig=" not in text
-    assert "c2VjcmV0c2lnbmF0dXJl" not in text
+    assert "not-a-real-signature" not in text
     assert record["source"]["url"].startswith(BLOB + "?")
     assert "se=2030-01-01" in record["source"]["url"]  # the expiry stays visible
     assert record == json.loads(text)

@@ -223,7 +223,7 @@ def refused_items(e2e: E2E, private_container: str) -> dict[str, dict[str, Any]]
     expired_sas["assets"] = {
         "image": {
             **expired_sas["assets"]["image"],
-            "href": f"{href}?sv=2021-06-08&sr=b&sp=r&se=2020-01-01T00:00:00Z&sig=c2lnbmF0dXJl",
+            "href": f"{href}?sv=2021-06-08&sr=b&sp=r&se=2020-01-01T00:00:00Z&sig=not-a-real-signature",
         }
     }
     # An href into the GeoCatalog's own managed storage, as read back from it.
@@ -295,7 +295,7 @@ def test_items_refused_inside_a_batch_get_their_own_codes_and_are_redriven(
     client = e2e.geocatalog_client()
     expiry = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     source = client.create_ingestion_source(
-        private_container, f"sv=2021-06-08&sr=c&sp=rl&se={expiry}&sig=c2lnbmF0dXJl"
+        private_container, f"sv=2021-06-08&sr=c&sp=rl&se={expiry}&sig=not-a-real-signature"
     )
     try:
         operations_before = len(operations)

@@ -30,7 +30,7 @@ from tests.integration.e2e.conftest import (
 from tests.integration.source_server import document, html, source_server, status
 
 NAIP_SEA = FIXTURES / "static-catalog" / "mpcpro-sample-naip-sea"
-SECRET = "c2lnbmF0dXJlLW5vdC1yZWFs"
+SECRET = "placeholder-signature-not-real"
 
 
 def naip_sea_items(count: int) -> list[dict[str, Any]]:

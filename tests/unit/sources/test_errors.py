@@ -15,7 +15,7 @@ from shared.sources.specs import StacSearchSource, StaticCatalogSource
 from tests.unit.sources.conftest import PC, Call, Reply, Web, json_reply, make_settings
 
 CATALOG = "https://acct.blob.core.windows.net/cat/catalog.json"
-SECRET = "c2VjcmV0LXNpZ25hdHVyZQ"
+SECRET = "placeholder-signature-not-real"
 SIGNED = f"{CATALOG}?sv=2024-05-04&sp=rl&sig={SECRET}"
 
 

@@ -26,7 +26,7 @@ from tests.unit.sources.conftest import STATIC, Call, Reply, Web, json_reply, ro
 
 BASE = "https://acct.blob.core.windows.net/catalogs/naip-sea/"
 NAIP = STATIC / "mpcpro-sample-naip-sea"
-SAS = "sv=2024-05-04&se=2030-01-01T00%3A00%3A00Z&sr=c&sp=rl&sig=bm90LWEtcmVhbC1zaWc%3D"
+SAS = "sv=2024-05-04&se=2030-01-01T00%3A00%3A00Z&sr=c&sp=rl&sig=not-a-real-signature"
 
 
 def walk(
