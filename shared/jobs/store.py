@@ -74,7 +74,6 @@ class ItemUpdate:
     error: ItemError | None = None
     clear_error: bool = False
     add_attempt: bool = False
-    undo_attempt: bool = False
     reset_attempts: bool = False
     single: bool | None = None
     unseen_post: bool | None = None
@@ -248,8 +247,10 @@ class JobStore:
 
     def view(self, job_id: str, *, error_limit: int = 10) -> JobView | None:
         job = self.get_job(job_id)
-        if job is None:
-            return None
+        return None if job is None else self._view(job, error_limit)
+
+    def _view(self, job: JobRecord, error_limit: int = 10) -> JobView:
+        job_id = job.job_id
         batches = self.batches(job_id)
         counts = _sum_counts(batches)
         state = derive_job_state(
@@ -271,8 +272,8 @@ class JobStore:
             # Planning settles the job itself when it ends; counting the batches of a job that
             # is still being planned would be wasted reads.
             return None
-        view = self.view(job_id)
-        if view is None or not is_settled(planning_done=view.job.planning_done, counts=view.counts):
+        view = self._view(job)
+        if not is_settled(planning_done=view.job.planning_done, counts=view.counts):
             return view
         if view.job.settled_state != view.state or view.job.completed_at is None:
             now, final = self._now(), view.state
@@ -602,8 +603,6 @@ def _apply(item: ItemRecord, to: ItemState, change: ItemUpdate, now: datetime) -
     attempts = item.attempts
     if change.add_attempt:
         attempts += 1
-    elif change.undo_attempt:
-        attempts = max(0, attempts - 1)
     elif change.reset_attempts:
         attempts = 0
     operation = item.operation_id

@@ -32,8 +32,6 @@ class DispatchResult:
     # Items this call registered (a redelivered unit registers none).
     registered: int
     batches: tuple[str, ...]
-    # Batches handed to the posters (those with items to post).
-    dispatched: int
 
 
 def register_and_dispatch(
@@ -48,7 +46,7 @@ def register_and_dispatch(
     groups = form_batches(marked, size=pipeline.batch_size, max_bytes=pipeline.batch_max_bytes)
     names = [keys.batch_key(unit, index) for index in range(len(groups))]
 
-    def one(batch: str, group: list[NewItem]) -> tuple[int, int]:
+    def one(batch: str, group: list[NewItem]) -> int:
         to_post = any(item.state is ItemState.PENDING for item in group)
         # The items first, then the rows that point at them: a registered batch always has
         # its blob.
@@ -58,7 +56,7 @@ def register_and_dispatch(
             # Also for a batch an earlier delivery registered: that delivery may have died
             # before sending; a second message is harmless (the batch's claim lets one post).
             deps.queues.send(BatchMessage(job_id, batch))
-        return (len(group) if new else 0), int(to_post)
+        return len(group) if new else 0
 
     if len(groups) <= 1:
         done = [one(b, g) for b, g in zip(names, groups, strict=True)]
@@ -66,7 +64,7 @@ def register_and_dispatch(
         # Batches are independent (a partition and a blob each): write them side by side.
         with ThreadPoolExecutor(max_workers=min(_WORKERS, len(groups))) as pool:
             done = list(pool.map(one, names, groups))
-    return DispatchResult(sum(r for r, _ in done), tuple(names), sum(d for _, d in done))
+    return DispatchResult(sum(done), tuple(names))
 
 
 def _lines(group: Sequence[NewItem]) -> str:
