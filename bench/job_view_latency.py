@@ -2,22 +2,22 @@
 
 The issue asks GET /api/jobs/{id} to stay under a second for a 100,000-item job with exact counts.
 This builds a job in the real JobStore on Azurite, with the real store API only (so the batch
-rows' counts stay exact), then times the reads. Items live in one partition per batch
-(`<job>.<batch>`): a batch row counting its items per state, and its item rows; the job's counts
-are the sum of its batch rows.
+rows' counts stay exact), then times the reads. Items live in one row per batch (in a
+partition of its own, `<job>.<batch>`): the batch row counts its items per state and holds the
+items; the job's counts are the sum of its batch rows.
 
 1. planner path: the first --planner-items items registered pending, one page of 198 items (two
    batches of 99, keyed as the planner keys them) at a time, the page's batches side by side, as
    `register_and_dispatch` writes them (the registration rate of one planner; no blobs, no queue);
 2. batch walks: --walks of those batches taken through the post and status steps' changes, each
-   one `change_batch` (one ETag-guarded transaction): claim (pending -> submitting), posted
+   one `change_batch` (one ETag-guarded write): claim (pending -> submitting), posted
    (submitted, with an operation id, claim cleared), settled (7 of 8 items succeeded, 1 failed with
    the GeoCatalog's code), then settle() as the status step does; --threads threads;
 3. bulk fill: the rest registered by --workers processes of --threads threads each, one
    register_batch per 99 items, directly in a realistic final mix (60% succeeded, 8% failed with an
    error, 2% invalid, 5% skipped, 20% submitted, 5% pending): the same rows and counts the walks
    would leave, without their reads; view() is timed after each quarter;
-4. the counts (sum of batch rows) are checked against a full listing of the item rows;
+4. the counts (sum of batch rows) are checked against a full listing of the items;
 5. reads on the full job: view(), its parts, list_items(state=...) first pages, find_item(), and
    over HTTP GET /api/jobs/{id} and GET /api/jobs/{id}/items?state=failed through the local
    Functions host.
@@ -151,7 +151,7 @@ def _fill(
             try:
                 new = store.register_batch(job_id, _batch_key(batch), items)
             except (ServiceRequestError, ServiceResponseError):
-                # A transaction is a POST, which azure-core does not retry once sent; a batch
+                # An insert is a POST, which azure-core does not retry once sent; a batch
                 # lands whole or not at all, so registering again is safe (False: it landed).
                 with lock:
                     resets += 1
@@ -208,7 +208,7 @@ def _storage(http: bool) -> Iterator[tuple[str, str | None, int]]:
 
 def _walk(store: JobStore, job_id: str, batches: list[int], threads: int) -> int:
     """The post and status steps' changes for each batch: claim, posted, settled; then settle().
-    Returns the transactions applied."""
+    Returns the writes applied."""
 
     def claim(batch: BatchRecord) -> BatchChange | None:
         pending = [i for i in batch.items if i.state is ItemState.PENDING]
@@ -251,7 +251,7 @@ def _walk(store: JobStore, job_id: str, batches: list[int], threads: int) -> int
 
 
 def _scan_counts(store: JobStore, job_id: str) -> Counter[ItemState]:
-    """Every item row of the job, listed page by page: the ground truth for the counts."""
+    """Every item of the job, listed page by page: the ground truth for the counts."""
     seen: Counter[ItemState] = Counter()
     continuation = None
     while True:
@@ -311,7 +311,7 @@ def run(args: argparse.Namespace) -> None:
         )
         _say(
             f"Job store on Azurite (in memory, loopback): one job of {total:,} items in "
-            f"{batches:,} batches of {BATCH} (one partition each: a batch row and its item rows)"
+            f"{batches:,} batches of {BATCH} (one partition each: a batch row holding its items)"
         )
         build_rows: list[list[object]] = []
         scaling: list[list[object]] = []
@@ -376,7 +376,7 @@ def run(args: argparse.Namespace) -> None:
             build_rows.append(
                 _build_row(
                     f"walk {len(walked)} batches: claim, posted, settled (3 change_batch) + "
-                    f"settle(), {args.threads} threads; {applied[0] / seconds:.0f} transactions/s",
+                    f"settle(), {args.threads} threads; {applied[0] / seconds:.0f} writes/s",
                     walked_items,
                     seconds,
                     requests,
@@ -458,7 +458,7 @@ def run(args: argparse.Namespace) -> None:
                 lambda: store.first_errors(job_id),
             ),
             (
-                "find_item(id): 1 key range, filtered on ItemId",
+                "find_item(id): 1 key range of batch rows, scanned",
                 lambda: store.find_item(job_id, somewhere),
             ),
         ]
@@ -495,9 +495,9 @@ def run(args: argparse.Namespace) -> None:
         ["phase", "items", "seconds", "items/s", "requests/item", "Azurite CPU ms/item", "ETag retries"],
         build_rows,
     )  # fmt: skip
-    _say("\nCounts (sum of the batch rows) against a full listing of the item rows")
+    _say("\nCounts (sum of the batch rows) against a full listing of the items")
     print_table(
-        ["state", "batch rows", "item rows"],
+        ["state", "batch rows", "items listed"],
         [[s.value, f"{counts[s]:,}", f"{rows.get(s, 0):,}"] for s in ItemState if counts[s] or rows.get(s)]
         + [["total", f"{sum(counts.values()):,}", f"{sum(rows.values()):,}"]],
     )  # fmt: skip

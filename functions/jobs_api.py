@@ -9,6 +9,7 @@ import azure.functions as func
 
 from functions.http_responses import base_url, handle_api, json_response
 from shared.jobs.error_groups import group_errors
+from shared.jobs.store import InvalidContinuation
 from shared.pipeline.control import cancel_job, retry_job
 from shared.pipeline.operator_views import (
     decode_list_cursor,
@@ -27,7 +28,7 @@ from shared.pipeline.views import (
     parse_limit,
     parse_state,
 )
-from shared.problems import NotFound
+from shared.problems import InvalidRequest, NotFound
 from shared.runtime import runtime
 
 bp = func.Blueprint()
@@ -91,7 +92,10 @@ def list_job_items(req: func.HttpRequest) -> func.HttpResponse:
         store = runtime().pipeline.store
         if store.get_job(job_id) is None:
             raise NotFound(f"no job {job_id}", field="jobId")
-        page = store.list_items(job_id, state=state, limit=limit, continuation=continuation)
+        try:
+            page = store.list_items(job_id, state=state, limit=limit, continuation=continuation)
+        except InvalidContinuation:
+            raise InvalidRequest("cursor is not one this service issued", field="cursor") from None
         return json_response(
             {
                 "jobId": job_id,

@@ -132,6 +132,10 @@ def start_azurite(
         str(ports["queue"]),
         "--tablePort",
         str(ports["table"]),
+        # Node closes an idle connection after 5 s, and a pooled client connection idle just as
+        # long races it: its next write (a POST or MERGE, which azure-core does not resend) fails
+        # with RemoteDisconnected. Idle connections are kept far longer than any test pauses.
+        *(f"--{service}KeepAliveTimeout=300" for service in ("blob", "queue", "table")),
     ]
     if debug_log is not None:
         args += ["--debug", str(debug_log)]

@@ -150,8 +150,8 @@ def _paths() -> dict[str, Any]:
                 "summary": "Every job, newest first, a page at a time",
                 "description": (
                     "Jobs from every entrance (POST /api/ingest and events), each with its state "
-                    "and counts. Reads the job index, the job rows and their counter rows, never "
-                    "item rows, so a page costs the same whatever the size of its jobs."
+                    "and counts. Reads the job index, the job rows and the counts of their batch "
+                    "rows (one per batch of up to 99 items), never the items themselves."
                 ),
                 "parameters": [
                     _query(

@@ -122,10 +122,11 @@ class PipelineSettings:
     inline_payload_max_bytes: int = 4 * 1024 * 1024
     # Two full batches per plan message: fewer, fuller messages (the STAC API serves up to 1,000).
     source_page_size: int = 198
-    # Items per batch: one Table transaction holds a batch's row and its items (100 operations),
-    # and the GeoCatalog takes about a hundred items per FeatureCollection.
+    # Items per batch: the GeoCatalog takes about a hundred items per FeatureCollection.
     batch_size: int = 99
-    # A batch also closes at this many bytes of item JSON: a Table transaction takes 4 MiB.
+    # A batch also closes at this many bytes of item JSON: the GeoCatalog publishes no size
+    # limit for a post (it refuses one with PostItemCollectionSizeExceeded, and the batch is
+    # split), so this keeps a post, and what a refused one costs, modest.
     batch_max_bytes: int = 2 * 1024 * 1024
     status_initial_delay_seconds: float = 5.0
     status_max_delay_seconds: float = 120.0

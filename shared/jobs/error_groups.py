@@ -1,7 +1,7 @@
 """A job's failures grouped by error code: 3,000 failures read as their few causes.
 
-Read through the store's public item listing (one filtered scan per error state), so it does not
-depend on how item rows are laid out.
+Read through the store's public item listing (per error state, only the batches that hold it), so
+it does not depend on how items are stored.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Keys of the job table.
 
 A job's own partition (its id) holds the job row and the plan-page markers. Its items live in
-one partition per BATCH (`<job id>.<batch key>`): the batch row (counts per state, the claim,
-the status-check count) and one row per item, keyed by its place in the batch. A batch is the
-pipeline's unit of work, and one partition per batch makes every change of a batch one
-entity-group transaction, keeps partitions small (Azure serves ~2,000 entities/s per partition;
-Azurite scans a partition on every request) and lists a job's items in source order.
+one partition per BATCH (`<job id>.<batch key>`), in the batch row (counts per state, the claim,
+the status-check count, and the items packed in source order: `shared.jobs.packed_items`). A
+partition per batch spreads a job's writes (Azure serves ~2,000 entities/s per partition; Azurite
+scans a partition on every request), and the key range of a job's batch partitions lists its
+batches, and so its items, in source order.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import hashlib
 JOB_ROW = "job"
 PAGE_PREFIX = "page|"
 BATCH_ROW = "batch"
-ITEM_PREFIX = "item|"
 # Jobs that have not settled yet, for the maintenance timer: one row per job in its own partition.
 ACTIVE_PARTITION = "~active"
 # '.' separates a job id from its batch keys; '/' is the next character, so the key range
@@ -51,10 +50,6 @@ def batch_of(partition: str) -> str:
 def batch_range(job_id: str) -> tuple[str, str]:
     """Partition-key bounds [lo, hi) of every batch partition of the job."""
     return job_id + _SEP, job_id + chr(ord(_SEP) + 1)
-
-
-def item_key(index: int) -> str:
-    return f"{ITEM_PREFIX}{index:03d}"
 
 
 def page_key(page: int) -> str:

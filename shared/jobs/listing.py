@@ -142,7 +142,7 @@ class JobIndex:
         return JobListPage(tuple(found), last_key if more else None)
 
     def _computed(self, job: JobRecord) -> JobSummary:
-        """The job's state and counts from its job row and batch rows (no item rows)."""
+        """The job's state and counts from its job row and the counts of its batch rows."""
         counts = self._store.counts(job.job_id)
         state = derive_job_state(
             planning_done=job.planning_done,

@@ -1,10 +1,10 @@
-"""Job state in Azure Table storage: a job row, and per batch one partition of item rows.
+"""Job state in Azure Table storage: a job row, and per batch one row holding its items.
 
 Counts stay exact under concurrent and repeated delivery because every change of a batch (any
-number of its items changing state, and the batch row that counts them per state) is ONE
-entity-group transaction guarded by the batch row's ETag: either all of it lands or none, and a
-writer that read a stale batch re-reads and decides again. A job's counts are the sum of its
-batch rows, read with one key-range query.
+number of its items changing state, and the counts per state beside them) is ONE entity update
+guarded by the batch row's ETag: either all of it lands or none, and a writer that read a stale
+batch re-reads and decides again. A job's counts are the sum of its batch rows, read with one
+key-range query. How the items are packed into the row: `shared.jobs.packed_items`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.data.tables import TableClient, TableTransactionError, UpdateMode
+from azure.data.tables import TableClient, UpdateMode
 
-from shared.jobs import keys, listing
+from shared.jobs import keys, listing, packed_items
 from shared.jobs.records import BatchRecord, ItemError, ItemRecord, JobRecord, JobView, NewItem
 from shared.jobs.source_problems import SourceProblems
 from shared.jobs.states import (
@@ -41,7 +41,7 @@ from shared.jobs.states import (
 
 logger = logging.getLogger(__name__)
 
-# An entity-group transaction takes at most 100 operations: a batch's row and its items.
+# A batch goes to the GeoCatalog as one FeatureCollection, which takes about a hundred items.
 MAX_BATCH_ITEMS = 99
 _MAX_CONFLICT_RETRIES = 60
 _ERROR_MESSAGE_LIMIT = 2000
@@ -84,7 +84,7 @@ class ItemUpdate:
 
 @dataclass(frozen=True)
 class BatchChange:
-    """What one transaction does to a batch: items (by index) to a state, and the batch row."""
+    """What one write does to a batch: items (by index) to a state, and the batch row."""
 
     items: Mapping[int, tuple[ItemState, ItemUpdate]] = field(default_factory=dict)
     claim: str | None = None
@@ -213,7 +213,7 @@ class JobStore:
         raise ConcurrencyExhausted(f"job {job_id}")
 
     def batches(self, job_id: str) -> list[BatchSummary]:
-        """Every batch row of the job (one key-range query, no item rows), in batch order."""
+        """Every batch row of the job without its items (one key-range query), in batch order."""
         lo, hi = keys.batch_range(job_id)
         rows = self._table.query_entities(
             "PartitionKey ge @lo and PartitionKey lt @hi and RowKey eq @row",
@@ -346,56 +346,45 @@ class JobStore:
         *,
         payload_ref: str | None = None,
     ) -> bool:
-        """Insert a batch (its row, counting its items, and the item rows) in one transaction.
+        """Insert a batch: one row holding its items and counting them per state.
 
         True if this call registered it; False if it was registered already (a redelivered
         unit of work): all of a batch lands, or none of it, so there is nothing to mend.
         """
         if not 0 < len(items) <= MAX_BATCH_ITEMS:
             raise ValueError(f"a batch holds 1 to {MAX_BATCH_ITEMS} items, not {len(items)}")
-        pk = keys.batch_partition(job_id, batch)
         now = self._now()
+        records = [_new_item(job_id, batch, i, item, now) for i, item in enumerate(items)]
         row: dict[str, Any] = {
-            "PartitionKey": pk,
+            "PartitionKey": keys.batch_partition(job_id, batch),
             "RowKey": keys.BATCH_ROW,
             "CreatedAt": now,
             "UpdatedAt": now,
             **dict.fromkeys(_STATE_PROPS.values(), 0),
+            **packed_items.pack(records),
         }
         if payload_ref is not None:
             row["PayloadRef"] = payload_ref
         for item in items:
             row[_STATE_PROPS[item.state]] += 1
-        ops: list[Any] = [("create", row)]
-        ops += [("create", self._new_item_entity(pk, i, item)) for i, item in enumerate(items)]
         try:
-            self._table.submit_transaction(ops)
-        except TableTransactionError as exc:
-            if _code(exc) == "EntityAlreadyExists":
-                return False
-            raise
+            self._table.create_entity(row)
+        except ResourceExistsError:
+            return False
         return True
 
     def read_batch(self, job_id: str, batch: str) -> BatchRecord | None:
-        """The batch row and all its items, with one query."""
-        rows = list(
-            self._table.query_entities(
-                "PartitionKey eq @pk", parameters={"pk": keys.batch_partition(job_id, batch)}
-            )
-        )
-        head = next((r for r in rows if r["RowKey"] == keys.BATCH_ROW), None)
-        if head is None:
+        """The batch row with all its items: one point read."""
+        row = self._get(keys.batch_partition(job_id, batch), keys.BATCH_ROW)
+        if row is None:
             return None
-        items = sorted(
-            (_item_from_entity(job_id, batch, r) for r in rows if r["RowKey"] != keys.BATCH_ROW),
-            key=lambda i: i.index,
-        )
-        return _batch_from_entity(job_id, batch, head, tuple(items))
+        items = packed_items.unpack(job_id, batch, row, row.get("CreatedAt"))
+        return _batch_from_entity(job_id, batch, row, items)
 
     def change_batch(
         self, job_id: str, batch: str, decide: Decide, *, seen: BatchRecord | None = None
     ) -> ChangeResult:
-        """Read the batch, let `decide` say what changes, write it all in one transaction.
+        """Read the batch, let `decide` say what changes, write it all in one entity update.
 
         The write is guarded by the batch row's ETag: if another writer got there first, the
         batch is read again and `decide` runs again on what is there now, so a decision is
@@ -413,35 +402,41 @@ class JobStore:
             change = decide(current)
             if not change:
                 return ChangeResult(False, current)
-            ops, after = self._change_ops(current, change)
+            entity, after = self._change_entity(current, change)
             try:
-                written = self._table.submit_transaction(ops)
-            except TableTransactionError as exc:
-                if _code(exc) != "UpdateConditionNotSatisfied":
-                    raise
+                written = self._table.update_entity(
+                    entity,
+                    mode=UpdateMode.MERGE,
+                    etag=current.etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            except ResourceModifiedError:
                 self._backoff(attempt)
                 continue
             drained = _open(current.counts) > 0 and _open(after.counts) == 0
-            etag = written[0].get("etag") if written else None
-            after = replace(after, etag=etag or "")
+            after = replace(after, etag=str(written.get("etag") or ""))
             return ChangeResult(True, after, drained)
         raise ConcurrencyExhausted(f"job {job_id} batch {batch}")
 
-    def _change_ops(self, batch: BatchRecord, change: BatchChange) -> tuple[list[Any], BatchRecord]:
+    def _change_entity(
+        self, batch: BatchRecord, change: BatchChange
+    ) -> tuple[dict[str, Any], BatchRecord]:
         now = self._now()
-        pk = keys.batch_partition(batch.job_id, batch.key)
         counts = dict(batch.counts)
         items = list(batch.items)
-        item_ops: list[Any] = []
         for index, (to, update) in sorted(change.items.items()):
             item = items[index]
             counts[item.state] = counts.get(item.state, 0) - 1
             counts[to] = counts.get(to, 0) + 1
-            patch = _item_patch(pk, item, to, update, now)
-            item_ops.append(("update", patch, {"mode": UpdateMode.MERGE}))
             items[index] = _apply(item, to, update, now)
-        head: dict[str, Any] = {"PartitionKey": pk, "RowKey": keys.BATCH_ROW, "UpdatedAt": now}
+        head: dict[str, Any] = {
+            "PartitionKey": keys.batch_partition(batch.job_id, batch.key),
+            "RowKey": keys.BATCH_ROW,
+            "UpdatedAt": now,
+        }
         head.update({_STATE_PROPS[s]: n for s, n in counts.items()})
+        if change.items:
+            head.update(packed_items.pack(items))
         after = replace(batch, items=tuple(items), counts=counts, updated_at=now)
         if change.claim is not None:
             head["Claim"], head["ClaimedAt"] = change.claim, now
@@ -455,16 +450,7 @@ class JobStore:
         if change.checks is not None:
             head["Checks"] = change.checks
             after = replace(after, checks=change.checks)
-        guarded = (
-            "update",
-            head,
-            {
-                "mode": UpdateMode.MERGE,
-                "etag": batch.etag,
-                "match_condition": MatchConditions.IfNotModified,
-            },
-        )
-        return [guarded, *item_ops], after
+        return head, after
 
     # ---- items ------------------------------------------------------------------------------
 
@@ -484,45 +470,44 @@ class JobStore:
         state: ItemState | None = None,
         limit: int = 100,
         continuation: dict[str, str] | None = None,
-        max_pages: int = 20,
     ) -> ItemPage:
-        """Item records in source order, without payloads; `continuation` resumes a listing."""
-        lo, hi = keys.batch_range(job_id)
-        query = "PartitionKey ge @lo and PartitionKey lt @hi and RowKey ge @rlo and RowKey lt @rhi"
-        params: dict[str, Any] = {
-            "lo": lo,
-            "hi": hi,
-            "rlo": keys.ITEM_PREFIX,
-            "rhi": keys.range_end(keys.ITEM_PREFIX),
-        }
-        if state is not None:
-            query += " and State eq @state"
-            params["state"] = state.value
+        """Item records in source order, without payloads; `continuation` resumes a listing.
+
+        Batches are picked by their counts (one query for all batch rows), so a listing of a
+        rare state reads only the batches that hold it. Raises InvalidContinuation for a
+        continuation this method did not return.
+        """
+        start = _resume(continuation)
         found: list[ItemRecord] = []
-        token: dict[str, str] | None = continuation
-        # A filtered scan may return short or empty pages; read on until the page is full.
-        for _ in range(max_pages):
-            pager = self._table.query_entities(
-                query, parameters=params, results_per_page=limit - len(found), select=_LIST_SELECT
-            ).by_page(continuation_token=token)  # type: ignore[arg-type]
-            page = next(pager, None)
-            rows = list(page) if page is not None else []
-            found += [
-                _item_from_entity(job_id, keys.batch_of(row["PartitionKey"]), row) for row in rows
-            ]
-            token = pager.continuation_token  # type: ignore[attr-defined]
-            if token is None or len(found) >= limit:
-                break
-        return ItemPage(tuple(found), token)
+        for summary in self.batches(job_id):
+            if start is not None and summary.key < start[0]:
+                continue
+            if state is not None and not summary.counts.get(state):
+                continue
+            batch = self.read_batch(job_id, summary.key)
+            first = start[1] if start is not None and summary.key == start[0] else 0
+            for item in batch.items[first:] if batch is not None else ():
+                if state is not None and item.state is not state:
+                    continue
+                if len(found) == limit:
+                    return ItemPage(tuple(found), {"batch": item.batch, "index": str(item.index)})
+                found.append(item)
+        return ItemPage(tuple(found), None)
 
     def find_item(self, job_id: str, item_id: str) -> list[ItemRecord]:
-        """Every row of the job that holds `item_id` (a source may list an id more than once)."""
+        """Every item of the job with id `item_id` (a source may list an id more than once)."""
         lo, hi = keys.batch_range(job_id)
         rows = self._table.query_entities(
-            "PartitionKey ge @lo and PartitionKey lt @hi and ItemId eq @id",
-            parameters={"lo": lo, "hi": hi, "id": item_id},
+            "PartitionKey ge @lo and PartitionKey lt @hi and RowKey eq @row",
+            parameters={"lo": lo, "hi": hi, "row": keys.BATCH_ROW},
         )
-        return [_item_from_entity(job_id, keys.batch_of(r["PartitionKey"]), r) for r in rows]
+        found: list[ItemRecord] = []
+        for row in rows:
+            if packed_items.holds_id(row, item_id):
+                batch = keys.batch_of(row["PartitionKey"])
+                items = packed_items.unpack(job_id, batch, row, row.get("CreatedAt"))
+                found += [item for item in items if item.item_id == item_id]
+        return found
 
     # ---- rows -------------------------------------------------------------------------------
 
@@ -532,71 +517,37 @@ class JobStore:
         except ResourceNotFoundError:
             return None
 
-    def _new_item_entity(self, partition: str, index: int, item: NewItem) -> dict[str, Any]:
-        if item.state in ERROR_STATES and item.error is None:
-            raise ValueError(f"item {item.item_id} registered as {item.state} needs an error")
-        now = self._now()
-        entity: dict[str, Any] = {
-            "PartitionKey": partition,
-            "RowKey": keys.item_key(index),
-            "ItemId": item.item_id,
-            "State": item.state.value,
-            "Attempts": 0,
-            "Containers": json.dumps(list(item.containers)),
-            "CreatedAt": now,
-            "UpdatedAt": now,
-        }
-        if item.error is not None:
-            entity["ErrorCode"] = item.error.code
-            entity["ErrorMessage"] = item.error.message[:_ERROR_MESSAGE_LIMIT]
-        return entity
+
+class InvalidContinuation(ValueError):
+    """A listing was asked to resume from a continuation it did not return."""
 
 
-_LIST_SELECT = [
-    "PartitionKey",
-    "RowKey",
-    "ItemId",
-    "State",
-    "Attempts",
-    "OperationId",
-    "ErrorCode",
-    "ErrorMessage",
-    "Containers",
-    "Single",
-    "UnseenPost",
-    "Method",
-    "Renewed",
-    "CreatedAt",
-    "UpdatedAt",
-]
+def _resume(continuation: Mapping[str, str] | None) -> tuple[str, int] | None:
+    if continuation is None:
+        return None
+    batch, index = continuation.get("batch"), continuation.get("index", "")
+    if set(continuation) != {"batch", "index"} or not batch or not index.isdecimal():
+        raise InvalidContinuation("not a continuation of list_items")
+    return batch, int(index)
 
 
-def _item_patch(
-    partition: str, item: ItemRecord, to: ItemState, change: ItemUpdate, now: datetime
-) -> dict[str, Any]:
-    patch: dict[str, Any] = {
-        "PartitionKey": partition,
-        "RowKey": keys.item_key(item.index),
-        "State": to.value,
-        "UpdatedAt": now,
-    }
-    after = _apply(item, to, change, now)
-    if after.attempts != item.attempts:
-        patch["Attempts"] = after.attempts
-    if after.operation_id != item.operation_id:
-        patch["OperationId"] = after.operation_id or ""
-    if after.error != item.error:
-        patch["ErrorCode"] = after.error.code if after.error else ""
-        patch["ErrorMessage"] = after.error.message[:_ERROR_MESSAGE_LIMIT] if after.error else ""
-    if after.single != item.single:
-        patch["Single"] = after.single
-    if after.unseen_post != item.unseen_post:
-        patch["UnseenPost"] = after.unseen_post
-    if after.method != item.method:
-        patch["Method"] = after.method or ""
-    if after.renewed != item.renewed:
-        patch["Renewed"] = after.renewed
-    return patch
+def _new_item(job_id: str, batch: str, index: int, item: NewItem, now: datetime) -> ItemRecord:
+    if item.state in ERROR_STATES and item.error is None:
+        raise ValueError(f"item {item.item_id} registered as {item.state} needs an error")
+    error = item.error
+    if error is not None:
+        error = replace(error, message=error.message[:_ERROR_MESSAGE_LIMIT])
+    return ItemRecord(
+        job_id=job_id,
+        item_id=item.item_id,
+        state=item.state,
+        batch=batch,
+        index=index,
+        error=error,
+        containers=item.containers,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _apply(item: ItemRecord, to: ItemState, change: ItemUpdate, now: datetime) -> ItemRecord:
@@ -687,11 +638,6 @@ def _jittered_pause(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.2, 0.005 * (2 ** min(attempt, 6)))))  # noqa: S311 - jitter
 
 
-def _code(exc: TableTransactionError) -> str:
-    # error_code is set by azure-core from the response, not declared on the class.
-    return str(getattr(exc, "error_code", "") or "")
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -755,25 +701,4 @@ def _job_from_entity(entity: Mapping[str, Any]) -> JobRecord:
         containers=json.loads(entity.get("Containers") or "{}"),
         dead_plan_message=_text(entity.get("DeadPlanMessage")),
         source_problems=SourceProblems.from_json(_text(entity.get("SourceProblems"))),
-    )
-
-
-def _item_from_entity(job_id: str, batch: str, entity: Mapping[str, Any]) -> ItemRecord:
-    code = _text(entity.get("ErrorCode"))
-    return ItemRecord(
-        job_id=job_id,
-        item_id=entity["ItemId"],
-        state=ItemState(entity["State"]),
-        batch=batch,
-        index=int(entity["RowKey"][len(keys.ITEM_PREFIX) :]),
-        attempts=int(entity.get("Attempts", 0) or 0),
-        operation_id=_text(entity.get("OperationId")),
-        error=ItemError(code, entity.get("ErrorMessage", "")) if code else None,
-        containers=tuple(json.loads(entity.get("Containers") or "[]")),
-        single=bool(entity.get("Single", False)),
-        unseen_post=bool(entity.get("UnseenPost", False)),
-        method=_text(entity.get("Method")),
-        renewed=bool(entity.get("Renewed", False)),
-        created_at=entity.get("CreatedAt"),
-        updated_at=entity.get("UpdatedAt"),
     )

@@ -6,7 +6,7 @@ in upsert mode: the GeoCatalog has no batch replace). Items that must be posted 
 learn their own error code after a failed batch, or told to by an upsert fallback) go singly.
 
 Delivery is at least once, so the batch is first CLAIMED (its row tagged with the queue message
-id, its pending items moved to `submitting`, in one ETag-guarded transaction): of two deliveries
+id, its pending items moved to `submitting`, in one ETag-guarded write): of two deliveries
 only one posts. A claim left behind by a crashed worker is taken over by a redelivery of the same
 message at once, and by any other message once it is older than an invocation can run.
 """
@@ -45,7 +45,7 @@ SIZE_CODES = frozenset({"PostItemCollectionSizeExceeded"})
 
 @dataclass
 class _Outcome:
-    """What posting did to each claimed item, recorded in one transaction at the end."""
+    """What posting did to each claimed item, recorded in one write at the end."""
 
     moves: dict[int, tuple[ItemState, ItemUpdate]] = field(default_factory=dict)
     operations: list[str] = field(default_factory=list)
@@ -86,7 +86,7 @@ def post_batch(message: BatchMessage, *, message_id: str, deps: PipelineDeps) ->
     try:
         _post(job, batch, todo, outcome, deps)
     finally:
-        # Whatever happened, every claimed item is recorded in one transaction: posted ones as
+        # Whatever happened, every claimed item is recorded in one write: posted ones as
         # submitted, refused ones with their code, the rest given back as pending.
         _record(job, batch, todo, message_id, outcome, deps)
     if outcome.transient is not None:

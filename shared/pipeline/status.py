@@ -1,7 +1,7 @@
 """[ingest-status]: follow the operations that carry a batch's items until they settle.
 
 Checks are scheduled (a delayed message with a growing delay), never spun: status reads spend
-the same 50 calls/s budget as posts. All outcomes of one check are recorded in one transaction.
+the same 50 calls/s budget as posts. All outcomes of one check are recorded in one write.
 
 A batch operation that succeeded settles all its items. One that failed is classified without
 parsing its error text: a size refusal splits the batch, a credential failure renews the
@@ -57,7 +57,7 @@ Moves = dict[int, tuple[ItemState, ItemUpdate]]
 
 @dataclass
 class _Plan:
-    """What this check decided, recorded in one transaction."""
+    """What this check decided, recorded in one write."""
 
     moves: Moves = field(default_factory=dict)
     running: list[str] = field(default_factory=list)

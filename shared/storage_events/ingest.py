@@ -117,7 +117,7 @@ def handle_blob_event(
         return _deleted(event, route, blob, sequencer, pipeline, deps)
 
     def next_record(previous: BlobRecord | None) -> BlobRecord:
-        # A job holds one row per item id: a blob written again the same day goes to the day's
+        # A job records each item id once: a blob written again the same day goes to the day's
         # next generation of the route's job, so that every version is tracked.
         generation = previous.generation + 1 if previous and previous.day == day else 0
         return BlobRecord(route.name, blob.url, sequencer, day, generation, outcome="claimed")

@@ -6,6 +6,7 @@ import json
 
 from azure.storage.blob import BlobServiceClient
 
+from shared.pipeline.views import encode_cursor
 from tests.integration.e2e.conftest import E2E, OPEN_ITEM_STATES, naip_items
 
 
@@ -96,6 +97,8 @@ def test_item_listing_pages_with_a_cursor_and_filters_by_state(
     for params, field in (
         ({"state": "done"}, "state"),
         ({"cursor": "not-a-cursor"}, "cursor"),
+        # Well-formed, but not one the listing issued.
+        ({"cursor": encode_cursor({"batch": "p00000000-000", "index": "-1"})}, "cursor"),
         ({"limit": "0"}, "limit"),
     ):
         response = e2e.http.get(listing, params=params)

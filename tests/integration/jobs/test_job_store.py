@@ -15,7 +15,7 @@ from azure.data.tables import TableServiceClient
 from local.azurite import Azurite
 from shared.jobs.records import BatchRecord, ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState, JobState
-from shared.jobs.store import BatchChange, ItemUpdate, JobExists, JobStore
+from shared.jobs.store import BatchChange, InvalidContinuation, ItemUpdate, JobExists, JobStore
 
 
 @pytest.fixture
@@ -305,3 +305,46 @@ def test_a_stale_writer_decides_again_on_what_is_there_now(store: JobStore) -> N
     assert seen == [ItemState.PENDING, ItemState.CANCELED]
     assert store.counts(job_id)[ItemState.CANCELED] == 1
     assert store.counts(job_id)[ItemState.SUBMITTING] == 0
+
+
+def test_list_items_refuses_a_continuation_it_did_not_return(store: JobStore) -> None:
+    job_id = new_job(store)
+    store.register_batch(job_id, "p000", [pending("a"), pending("b")])
+    page = store.list_items(job_id, limit=1)
+    assert page.continuation is not None
+    for forged in (
+        {"batch": "p000"},
+        {"batch": "p000", "index": "x"},
+        {"batch": "", "index": "1"},
+        {"NextPartitionKey": "p", "NextRowKey": "r"},
+    ):
+        with pytest.raises(InvalidContinuation):
+            store.list_items(job_id, limit=1, continuation=forged)
+    rest = store.list_items(job_id, limit=1, continuation=page.continuation)
+    assert [i.item_id for i in rest.items] == ["b"]
+    assert rest.continuation is None
+
+
+def test_a_batch_of_long_errors_fits_its_row_in_azurite(store: JobStore) -> None:
+    job_id = new_job(store)
+    ids = [f"item-{n:02d}-" + "x" * 180 for n in range(99)]
+    assert store.register_batch(job_id, "p000", [pending(i) for i in ids])
+    message = "the GeoCatalog said: " + "ü" * 1990
+    error = ItemError("InvalidGeometry", message)
+    result = store.change_batch(
+        job_id,
+        "p000",
+        lambda b: BatchChange(
+            items={i.index: (ItemState.FAILED, ItemUpdate(error=error)) for i in b.items}
+        ),
+    )
+    assert result.applied
+    batch = store.read_batch(job_id, "p000")
+    assert batch is not None
+    assert [i.item_id for i in batch.items] == ids
+    assert batch.counts[ItemState.FAILED] == 99
+    assert all(i.error is not None and i.error.code == "InvalidGeometry" for i in batch.items)
+    assert all(
+        i.error is not None and i.error.message.startswith("the GeoCatalog") for i in batch.items
+    )
+    assert [i.item_id for i in store.find_item(job_id, ids[42])] == [ids[42]]

@@ -87,10 +87,3 @@ def test_the_batch_range_holds_exactly_the_jobs_batches() -> None:
     assert not lo <= job < hi
     assert not lo <= keys.batch_partition(other, keys.batch_key("p0", 0)) < hi
     assert not lo <= keys.ACTIVE_PARTITION < hi
-
-
-def test_item_rows_sort_in_source_order() -> None:
-    rows = [keys.item_key(i) for i in range(99)]
-    assert rows == sorted(rows)
-    assert all(keys.ITEM_PREFIX <= r < keys.range_end(keys.ITEM_PREFIX) for r in rows)
-    assert not keys.ITEM_PREFIX <= keys.BATCH_ROW < keys.range_end(keys.ITEM_PREFIX)
