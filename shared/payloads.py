@@ -5,7 +5,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 
-from azure.core.exceptions import ResourceExistsError
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.storage.blob import ContainerClient
 
 
@@ -44,6 +49,32 @@ class PayloadStore:
     def get_bytes(self, ref: str) -> bytes:
         data: bytes = self._container.download_blob(ref).readall()
         return data
+
+    def get_versioned(self, ref: str) -> tuple[bytes, str] | None:
+        """A blob's bytes and its ETag, or None if there is none."""
+        try:
+            download = self._container.download_blob(ref)
+        except ResourceNotFoundError:
+            return None
+        return download.readall(), str(download.properties.etag)
+
+    def put_versioned(self, ref: str, data: bytes, etag: str | None) -> bool:
+        """Write a blob if it is still the version read (`etag`; None: if there is none yet).
+        False if another writer got there first."""
+        try:
+            if etag is None:
+                self._container.upload_blob(ref, data, overwrite=False)
+            else:
+                self._container.upload_blob(
+                    ref,
+                    data,
+                    overwrite=True,
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+        except (ResourceExistsError, ResourceModifiedError):
+            return False
+        return True
 
     def delete_job(self, job_id: str) -> None:
         for blob in self._container.list_blobs(name_starts_with=f"jobs/{job_id}/"):

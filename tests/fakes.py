@@ -117,6 +117,8 @@ class FakeItemCatalog:
     # Every item a post carried, as (method, item id); and every post, as (method, item ids).
     posts: list[tuple[str, str]] = field(default_factory=list)
     requests: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    # What each post carried, in order: (method, the item as sent).
+    bodies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     searches: list[tuple[str, ...]] = field(default_factory=list)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     canceled: list[str] = field(default_factory=list)
@@ -235,6 +237,7 @@ class FakeItemCatalog:
         with self._lock:
             self.requests.append((method, tuple(ids)))
             self.posts += [(method, item_id) for item_id in ids]
+            self.bodies += [(method, feature) for feature in features]
             outcomes: dict[str, tuple[str, str | None]] = {}
             for item_id in ids:
                 script_out = self.outcome_script.get(item_id, [])

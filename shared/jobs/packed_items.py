@@ -91,6 +91,8 @@ def _dumps(items: Sequence[ItemRecord], *, message_limit: int | None) -> str:
             entry["m"] = item.method
         if item.renewed:
             entry["r"] = 1
+        if item.after:
+            entry["w"] = item.after
         if item.updated_at is not None:
             entry["t"] = item.updated_at.isoformat()
         entries.append(entry)
@@ -122,6 +124,7 @@ def _item(
         unseen_post=bool(entry.get("u")),
         method=entry.get("m"),
         renewed=bool(entry.get("r")),
+        after=entry.get("w"),
         created_at=created_at,
         updated_at=datetime.fromisoformat(stamp) if stamp else None,
     )

@@ -67,6 +67,9 @@ class ItemRecord:
     method: str | None = None
     # Set once a credential failure made the service renew the container's SAS and re-post.
     renewed: bool = False
+    # Upsert: an earlier copy of the same id ("batch:index") that was being posted when this
+    # later copy was planned; this one is posted once that one has ended, so it is written last.
+    after: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -109,6 +112,8 @@ class NewItem:
     error: ItemError | None = None
     # Bytes of the item's JSON (also when it lives in a blob): batches are bounded by bytes.
     size: int = 0
+    # See ItemRecord.after.
+    after: str | None = None
 
 
 @dataclass(frozen=True)

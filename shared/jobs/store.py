@@ -545,6 +545,7 @@ def _new_item(job_id: str, batch: str, index: int, item: NewItem, now: datetime)
         index=index,
         error=error,
         containers=item.containers,
+        after=item.after,
         created_at=now,
         updated_at=now,
     )

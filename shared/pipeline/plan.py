@@ -22,6 +22,7 @@ from shared.payloads import request_ref
 from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
+from shared.pipeline.page_duplicates import needs_ledger, page_unit, resolve_across_pages
 from shared.problems import ApiError
 from shared.sources import open_source
 from shared.sources.base import SourcePage
@@ -102,17 +103,20 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     record_source_problems(job.job_id, message.page, page, deps)
     planned = message.planned + len(page.items)
     more = page.next_cursor is not None and (max_items is None or planned < max_items)
-    if more:
-        # Read ahead: the next page is read while this one is prepared and registered. Pages
-        # are independent units of work (batches of their own); planning ends when all are done.
-        deps.queues.send(
-            PlanMessage(job.job_id, page=message.page + 1, cursor=page.next_cursor, planned=planned)
-        )
-
     prepared = [
         prepare_item(raw, collection=job.collection, drop_assets=job.drop_assets)
         for raw in page.items
     ]
+    new_items = [_new_item(p, i, message.page, job, deps) for i, p in enumerate(prepared)]
+    if needs_ledger(message.page, more):
+        # Before the next page is sent: pages learn each other's ids in source order.
+        new_items = resolve_across_pages(job, message.page, new_items, deps)
+    if more:
+        # Read ahead: the next page is read while this one is registered. Pages are
+        # independent units of work (batches of their own); planning ends when all are done.
+        deps.queues.send(
+            PlanMessage(job.job_id, page=message.page + 1, cursor=page.next_cursor, planned=planned)
+        )
     containers = sorted({c for p in prepared if isinstance(p, PreparedItem) for c in p.containers})
     try:
         source_status = {
@@ -121,8 +125,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     except ThrottledError as exc:
         _requeue(message, exc.retry_after, deps)
         return
-    new_items = [_new_item(p, i, message.page, job, deps) for i, p in enumerate(prepared)]
-    result = register_and_dispatch(job.job_id, f"p{message.page:08d}", new_items, deps)
+    result = register_and_dispatch(job.job_id, page_unit(message.page), new_items, deps)
 
     def record(j: JobRecord) -> JobRecord:
         # What planning first did for a container is the informative fact (later pages see the

@@ -32,6 +32,7 @@ from shared.messages import BatchMessage, StatusMessage
 from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.existing import find_existing
+from shared.pipeline.page_duplicates import is_open
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class _Outcome:
     throttled_before: int = 0
     throttled: ThrottledError | None = None
     transient: TransientError | None = None
+    # Items left pending because an earlier copy of their id is still being posted (upsert).
+    waiting: bool = False
 
     def move(self, items: Iterable[ItemRecord], to: ItemState, update: ItemUpdate) -> None:
         for item in items:
@@ -118,6 +121,10 @@ def _post(
     outcome: _Outcome,
     deps: PipelineDeps,
 ) -> None:
+    waiting = _waiting(job, todo, deps)
+    if waiting:
+        outcome.waiting = True
+        todo = [i for i in todo if i.index not in waiting]
     try:
         # Normally cache hits; renews a source that is about to expire on a long job.
         for container in sorted({c for item in todo for c in item.containers}):
@@ -162,6 +169,12 @@ def _post(
         if outcome.throttled is not None or outcome.transient is not None:
             break
         _put_one(job, item, outcome, deps, payload)
+
+
+def _waiting(job: JobRecord, todo: Sequence[ItemRecord], deps: PipelineDeps) -> set[int]:
+    """Items whose earlier copy (upsert, an earlier page of the source) is still in flight: they
+    are posted after it, so that the collection ends with the later copy."""
+    return {i.index for i in todo if i.after and is_open(job.job_id, i.after, deps)}
 
 
 def _already_there(item: ItemRecord, outcome: _Outcome) -> None:
@@ -327,8 +340,10 @@ def _record(
             delay_seconds=delay,
         )
     elif outcome.transient is None and given_back and result.applied:
-        # Items given back to be posted singly (or in smaller pieces): post them now.
-        deps.queues.send(BatchMessage(job.job_id, batch.key))
+        # Items given back to be posted singly (or in smaller pieces): post them now; items
+        # waiting for an earlier copy of theirs: when it has had time to end.
+        delay = pipeline.status_initial_delay_seconds if outcome.waiting else 0.0
+        deps.queues.send(BatchMessage(job.job_id, batch.key), delay_seconds=delay)
     counts = {s.value: n for s, n in (after.counts if after else {}).items() if n}
     logger.info(
         "batch %s of job %s: %s operations, %s",

@@ -48,6 +48,7 @@ def test_every_field_survives_the_round_trip() -> None:
             unseen_post=True,
             method="PUT",
             renewed=True,
+            after="p00000000-000:7",
         ),
         _item(2, item_id="dup", containers=(a,)),
         _item(3, item_id="dup", state=ItemState.SKIPPED, updated_at=None),
