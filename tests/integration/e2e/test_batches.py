@@ -22,9 +22,11 @@ from tests.integration.e2e.conftest import (
     ITEM_ROUTE,
     ITEM_STATES,
     ITEMS_ROUTE,
+    PAGE_SIZE,
     TERMINAL_ITEM_STATES,
     naip_items,
 )
+from tests.integration.source_server import document, source_server
 
 BATCH_SIZE = 99  # INGEST_BATCH_SIZE's default, which the e2e stack keeps
 SEARCH = "POST /stac/search"
@@ -492,4 +494,56 @@ def test_duplicate_ids_in_one_page_upsert_ends_with_the_last_copy(
         a["id"]: 3,
         b["id"]: 2,
         d["id"]: 2,
+    }
+
+
+def ingest_urls(e2e: E2E, collection_id: str, items: list[dict[str, Any]], mode: str) -> str:
+    """An item-urls job over `items` (pages of PAGE_SIZE), served by a local web server."""
+    with source_server() as web:
+        for n, item in enumerate(items):
+            web.serve(f"/items/{n}.json", document(item))
+        urls = [web.url(f"/items/{n}.json") for n in range(len(items))]
+        job_id = e2e.submit(
+            {
+                "collection": collection_id,
+                "mode": mode,
+                "source": {"type": "item-urls", "urls": urls},
+            }
+        )
+        e2e.wait_for_job(job_id)
+    return job_id
+
+
+def test_duplicate_ids_across_pages_in_both_modes(e2e: E2E, collection_id: str) -> None:
+    assert PAGE_SIZE == 5
+    a, b, c, d, e, f, g = naip_items(7)
+    # Pages of 5: `a` on all three pages, `e` on pages 1 and 2.
+    items = [
+        *copies(a, [1]), b, c, d, *copies(e, [1]),
+        *copies(a, [2]), f, g, *copies(e, [2]), *copies(b, [2]),
+        *copies(a, [3]),
+    ]  # fmt: skip
+    e2e.create_collection(collection_id)
+
+    created = ingest_urls(e2e, collection_id, items, "create")
+    job, rows = assert_accounted_with_copies(e2e, created, items)
+    assert job["state"] == "succeeded", job["errors"]
+    duplicates = [n for n, r in enumerate(rows) if r["state"] == "skipped"]
+    assert duplicates == [5, 8, 9, 10]
+    assert {rows[n]["lastError"]["code"] for n in duplicates} == {"DuplicateInJob"}
+    stored = e2e.catalog_items(collection_id)
+    assert set(stored) == {i["id"] for i in items}
+    assert stored[a["id"]]["properties"]["e2e:copy"] == 1
+    assert stored[e["id"]]["properties"]["e2e:copy"] == 1
+
+    upserted = ingest_urls(e2e, collection_id, items, "upsert")
+    job, rows = assert_accounted_with_copies(e2e, upserted, items)
+    assert job["state"] == "succeeded", job["errors"]
+    assert {r["state"] for r in rows} <= {"succeeded", "skipped"}
+    assert all(rows[n]["state"] == "succeeded" for n in (2, 3, 6, 7, 8, 9, 10))
+    stored = e2e.catalog_items(collection_id)
+    assert {i: stored[i]["properties"].get("e2e:copy") for i in (a["id"], b["id"], e["id"])} == {
+        a["id"]: 3,
+        b["id"]: 2,
+        e["id"]: 2,
     }
