@@ -14,7 +14,7 @@ from shared.bootstrap import (
     problem_for,
 )
 from shared.collection_template import TemplateFetcher, UrlPolicy
-from shared.geocatalog.errors import GeoCatalogError
+from shared.geocatalog.errors import UpstreamError
 from shared.problems import ApiError
 from shared.runtime import runtime
 
@@ -49,7 +49,7 @@ def _bootstrap(req: func.HttpRequest) -> BootstrapResult:
                 planetary_computer=rt.planetary_computer,
                 fetcher=fetcher,
             )
-        except GeoCatalogError as error:
+        except UpstreamError as error:
             raise problem_for(error) from None
 
 

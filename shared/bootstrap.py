@@ -321,7 +321,7 @@ def bootstrap_collection(
     fetcher: Fetcher,
     options: BootstrapOptions | None = None,
 ) -> BootstrapResult:
-    """Create or update the collection; ApiError for bad input, GeoCatalogError for remote failure."""
+    """Create or update the collection; ApiError for bad input, UpstreamError for remote failure."""
     opts = options or BootstrapOptions()
     plan = _gather(request, planetary_computer, fetcher)
     run = _Run(request.collection_id, geocatalog, opts)

@@ -8,9 +8,9 @@ from typing import Any
 
 from shared.geocatalog.errors import (
     GEOCATALOG,
-    GeoCatalogError,
     ThrottledError,
     TransientError,
+    UpstreamError,
 )
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -142,7 +142,7 @@ class Problem:
         return body
 
 
-def upstream_problem(error: GeoCatalogError, *, doing: str | None = None) -> ApiError:
+def upstream_problem(error: UpstreamError, *, doing: str | None = None) -> ApiError:
     """What a remote failure (GeoCatalog, Planetary Computer, a source) becomes for the caller:
     503 with Retry-After when it was busy or unavailable, else 502 with the remote's own code."""
     extra: dict[str, Any] = {"upstream": error.service}

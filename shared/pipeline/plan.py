@@ -10,7 +10,7 @@ import json
 import logging
 from dataclasses import replace
 
-from shared.geocatalog.errors import GeoCatalogError, ThrottledError, TransientError
+from shared.geocatalog.errors import ThrottledError, TransientError, UpstreamError
 from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.ingestion_sources import SourceStatus
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
@@ -55,7 +55,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
             return
         except TransientError:
             raise
-        except (ApiError, GeoCatalogError) as exc:
+        except (ApiError, UpstreamError) as exc:
             try:
                 exists = _collection_exists(job, deps)
             except ThrottledError as throttled:
@@ -193,7 +193,7 @@ def _collection_exists(job: JobRecord, deps: PipelineDeps) -> bool:
         deps.catalog.get_collection(job.collection)
     except (ThrottledError, TransientError):
         raise
-    except GeoCatalogError:
+    except UpstreamError:
         return False
     return True
 
