@@ -1,4 +1,9 @@
-"""RFC 9457 problem details: the one shape every HTTP error of the service takes."""
+"""RFC 9457 problem details: the one shape every HTTP error of the service takes.
+
+`ApiError` and its subclasses are the HTTP answers themselves (raised by the HTTP edge: request
+parsers, handlers). The service's own errors (a remote service's `UpstreamError`, the collections
+domain's `CollectionError`) are translated here, in `api_error_for`, and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.collections.errors import (
+    CollectionError,
+    CollectionNotCreated,
+    FetchFailed,
+    FetchThrottled,
+    TemplateUnusable,
+    UrlNotAllowed,
+)
 from shared.geocatalog.errors import (
     GEOCATALOG,
     ThrottledError,
@@ -78,11 +91,12 @@ class Conflict(ApiError):
 
 
 class Unprocessable(ApiError):
-    """Well-formed, but it refers to something that does not exist or cannot be used."""
+    """Well-formed, but it refers to something that does not exist or cannot be used (RFC 9110's
+    422 Unprocessable Content: the one 422 problem type of the service)."""
 
     status = 422
-    title = "Unprocessable request"
-    slug = "unprocessable-request"
+    title = "Unprocessable content"
+    slug = "unprocessable-content"
 
 
 class PayloadTooLarge(ApiError):
@@ -158,3 +172,42 @@ def upstream_problem(error: UpstreamError, *, doing: str | None = None) -> ApiEr
             f"{error.service} is busy or unavailable{context}: {error.message}", extra=extra
         )
     return UpstreamRefused(f"{error.service} refused{context}: {error.message}", extra=extra)
+
+
+def collection_problem(error: CollectionError) -> ApiError:
+    """What a collections domain error becomes for the caller (statuses as before the domain had
+    its own errors: 400 a URL not allowed, 422 an unusable template, 502/503 a failed fetch)."""
+    extra: dict[str, Any] = {}
+    if isinstance(error, TemplateUnusable | FetchFailed):
+        extra = {"upstreamHost": error.host, "upstreamStatus": error.status}
+    if isinstance(error, FetchThrottled) and error.retry_after is not None:
+        extra["retryAfter"] = math.ceil(error.retry_after)
+    extra = {key: value for key, value in extra.items() if value is not None}
+    kind: type[ApiError]
+    if isinstance(error, UrlNotAllowed):
+        kind = InvalidRequest
+    elif isinstance(error, TemplateUnusable):
+        kind = Unprocessable
+    elif isinstance(error, FetchThrottled):
+        kind = ServiceUnavailable
+    elif isinstance(error, CollectionNotCreated):
+        kind = UpstreamRefused
+        extra = {
+            "upstream": GEOCATALOG,
+            "geocatalogCode": error.code,
+            "operationId": error.operation_id,
+        }
+    else:
+        kind = UpstreamRefused
+    return kind(error.message, field=error.field, extra=extra)
+
+
+def api_error_for(error: Exception) -> ApiError | None:
+    """The HTTP answer to an error raised while serving a request; None: not one of ours (a bug)."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, UpstreamError):
+        return upstream_problem(error)
+    if isinstance(error, CollectionError):
+        return collection_problem(error)
+    return None

@@ -10,6 +10,7 @@ import json
 import logging
 from dataclasses import replace
 
+from shared.collections.errors import CollectionError
 from shared.geocatalog.errors import ThrottledError, TransientError, UpstreamError
 from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.ingestion_sources import SourceStatus
@@ -55,7 +56,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
             return
         except TransientError:
             raise
-        except (ApiError, UpstreamError) as exc:
+        except (CollectionError, UpstreamError) as exc:
             try:
                 exists = _collection_exists(job, deps)
             except ThrottledError as throttled:

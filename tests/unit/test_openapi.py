@@ -18,8 +18,8 @@ from pydantic import Field
 import function_app
 import shared.openapi as openapi_module
 from functions.openapi_api import openapi
-from shared.bootstrap import parse_bootstrap_request
-from shared.collection_template import UrlPolicy
+from shared.collection_request import parse_collection_request
+from shared.collections.template_fetch import UrlPolicy
 from shared.contract import ApiModel
 from shared.ingest_request import parse_ingest_request
 from shared.openapi import OpenApiAddition, openapi_document, schemas_of
@@ -126,7 +126,7 @@ def test_the_examples_are_valid_for_the_schema_and_accepted_by_the_service() -> 
         parse_ingest_request(example["value"], SETTINGS)
     for example in collections["examples"].values():
         _validator("CollectionRequest").validate(example["value"])
-        parse_bootstrap_request(example["value"], UrlPolicy.from_settings(SETTINGS))
+        parse_collection_request(example["value"], UrlPolicy.from_settings(SETTINGS))
 
 
 @pytest.mark.parametrize(
