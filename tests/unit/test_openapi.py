@@ -167,6 +167,22 @@ def test_the_collection_id_pattern_is_the_services_rule() -> None:
     assert not validator.is_valid("ab")
 
 
+def test_post_collections_takes_the_same_collection_ids_as_post_ingest() -> None:
+    template = "https://planetarycomputer.microsoft.com/api/stac/v1/collections/sentinel-2-l2a"
+    validator = _validator("CollectionRequest")
+    policy = UrlPolicy.from_settings(SETTINGS)
+    for value in ("abc", "a-b", "a_b", "a-_b", "0" * 32, "a--b", "ab_", "-ab", "0" * 33, "ab"):
+        body = {"id": value, "templateUrl": template}
+        try:
+            parse_collection_request(body, policy)
+        except InvalidRequest:
+            accepted = False
+        else:
+            accepted = True
+        assert accepted == _service_accepts_collection(value), value
+        assert validator.is_valid(body) == accepted, value
+
+
 def _service_accepts_collection(value: str) -> bool:
     body = {"collection": value, "source": {"type": "items", "items": [{}]}}
     try:
