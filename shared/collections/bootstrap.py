@@ -36,12 +36,14 @@ from shared.collections.template import (
 )
 from shared.collections.template_fetch import MAX_THUMBNAIL_BYTES, Fetched
 from shared.geocatalog.errors import ConflictError, NotFoundError
-from shared.geocatalog.models import Operation
+from shared.geocatalog.models import Mosaic, Operation, RenderOption, TileSettings
 from shared.retry import call_with_retries, wait_for_operation
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# A render option or a mosaic: reconciled alike, by id, else by name.
+Entry = TypeVar("Entry", RenderOption, Mosaic)
 
 # The error code of an AddCollection operation whose id was taken while it was queued.
 COLLECTION_ALREADY_EXISTS = "CollectionAlreadyExists"
@@ -95,20 +97,20 @@ class CollectionAdmin(Protocol):
     ) -> dict[str, Any]: ...
     def get_collection_thumbnail(self, collection_id: str) -> bytes: ...
     def list_render_options(self, collection_id: str) -> list[dict[str, Any]]: ...
-    def create_render_option(
-        self, collection_id: str, option: Mapping[str, Any]
-    ) -> dict[str, Any]: ...
+    # What it writes is typed (RenderOption, Mosaic, TileSettings: mypy checks their keys); what
+    # it reads back is the service's JSON, compared after normalising.
+    def create_render_option(self, collection_id: str, option: RenderOption) -> dict[str, Any]: ...
     def replace_render_option(
-        self, collection_id: str, option_id: str, option: Mapping[str, Any]
+        self, collection_id: str, option_id: str, option: RenderOption
     ) -> dict[str, Any]: ...
     def list_mosaics(self, collection_id: str) -> list[dict[str, Any]]: ...
-    def create_mosaic(self, collection_id: str, mosaic: Mapping[str, Any]) -> dict[str, Any]: ...
+    def create_mosaic(self, collection_id: str, mosaic: Mosaic) -> dict[str, Any]: ...
     def replace_mosaic(
-        self, collection_id: str, mosaic_id: str, mosaic: Mapping[str, Any]
+        self, collection_id: str, mosaic_id: str, mosaic: Mosaic
     ) -> dict[str, Any]: ...
     def get_tile_settings(self, collection_id: str) -> dict[str, Any]: ...
     def replace_tile_settings(
-        self, collection_id: str, tile_settings: Mapping[str, Any]
+        self, collection_id: str, tile_settings: TileSettings
     ) -> dict[str, Any]: ...
 
 
@@ -343,11 +345,11 @@ class _Run:
     def _reconcile(
         self,
         kind: str,
-        desired: tuple[dict[str, Any], ...],
+        desired: tuple[Entry, ...],
         existing: list[dict[str, Any]],
         normalize: Callable[[Mapping[str, Any]], dict[str, Any]],
-        create: Callable[[str, Mapping[str, Any]], dict[str, Any]],
-        replace: Callable[[str, str, Mapping[str, Any]], dict[str, Any]],
+        create: Callable[[str, Entry], dict[str, Any]],
+        replace: Callable[[str, str, Entry], dict[str, Any]],
     ) -> None:
         by_id = {str(e.get("id")): e for e in existing}
         wanted_ids = {d["id"] for d in desired}
@@ -364,14 +366,15 @@ class _Run:
                 except ConflictError:
                     # Exists although the listing did not show it (a concurrent bootstrap).
                     have = {"id": want["id"]}
-            target = {**want, "id": str(have["id"])}
+            target = want.copy()
+            target["id"] = str(have["id"])
             if normalize(have) == normalize(target):
                 self._note(kind, target["id"], UNCHANGED)
             else:
                 self._call(partial(replace, self.cid, target["id"], target))
                 self._note(kind, target["id"], UPDATED)
 
-    def render_options(self, desired: tuple[dict[str, Any], ...]) -> None:
+    def render_options(self, desired: tuple[RenderOption, ...]) -> None:
         existing = self._call(lambda: self.gc.list_render_options(self.cid))
         self._reconcile(
             "render-option",
@@ -382,7 +385,7 @@ class _Run:
             self.gc.replace_render_option,
         )
 
-    def mosaics(self, desired: tuple[dict[str, Any], ...]) -> None:
+    def mosaics(self, desired: tuple[Mosaic, ...]) -> None:
         existing = self._call(lambda: self.gc.list_mosaics(self.cid))
         self._reconcile(
             "mosaic",
@@ -393,7 +396,7 @@ class _Run:
             self.gc.replace_mosaic,
         )
 
-    def tile_settings(self, desired: dict[str, Any]) -> None:
+    def tile_settings(self, desired: TileSettings) -> None:
         try:
             existing: dict[str, Any] | None = self._call(
                 lambda: self.gc.get_tile_settings(self.cid)
