@@ -175,31 +175,31 @@ def upstream_problem(error: UpstreamError, *, doing: str | None = None) -> ApiEr
 
 
 def collection_problem(error: CollectionError) -> ApiError:
-    """What a collections domain error becomes for the caller (statuses as before the domain had
-    its own errors: 400 a URL not allowed, 422 an unusable template, 502/503 a failed fetch)."""
+    """What a collections domain error becomes for the caller: 400 a URL the policy refuses, 422 an
+    unusable template, 503 a throttled fetch, 502 any other failed fetch or create."""
+    if isinstance(error, CollectionNotCreated):
+        return UpstreamRefused(
+            error.message,
+            extra={
+                "upstream": GEOCATALOG,
+                "geocatalogCode": error.code,
+                "operationId": error.operation_id,
+            },
+        )
     extra: dict[str, Any] = {}
     if isinstance(error, TemplateUnusable | FetchFailed):
         extra = {"upstreamHost": error.host, "upstreamStatus": error.status}
     if isinstance(error, FetchThrottled) and error.retry_after is not None:
         extra["retryAfter"] = math.ceil(error.retry_after)
-    extra = {key: value for key, value in extra.items() if value is not None}
-    kind: type[ApiError]
+    kind: type[ApiError] = UpstreamRefused
     if isinstance(error, UrlNotAllowed):
         kind = InvalidRequest
     elif isinstance(error, TemplateUnusable):
         kind = Unprocessable
     elif isinstance(error, FetchThrottled):
         kind = ServiceUnavailable
-    elif isinstance(error, CollectionNotCreated):
-        kind = UpstreamRefused
-        extra = {
-            "upstream": GEOCATALOG,
-            "geocatalogCode": error.code,
-            "operationId": error.operation_id,
-        }
-    else:
-        kind = UpstreamRefused
-    return kind(error.message, field=error.field, extra=extra)
+    present = {key: value for key, value in extra.items() if value is not None}
+    return kind(error.message, field=error.field, extra=present)
 
 
 def api_error_for(error: Exception) -> ApiError | None:
