@@ -1,4 +1,8 @@
-"""Mapping of service results and errors onto azure.functions HTTP responses."""
+"""Mapping of service results and errors onto azure.functions HTTP responses.
+
+`handle_api` is where every error of an HTTP call becomes problem JSON: handlers and the service
+code they call raise their own error types and never build a problem themselves.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from shared.problems import (
     InternalError,
     InvalidRequest,
     ServiceUnavailable,
+    api_error_for,
 )
 from shared.settings import SettingsError
 
@@ -95,9 +100,21 @@ def handle_api(req: func.HttpRequest, call: Callable[[], func.HttpResponse]) -> 
     except SettingsError as error:
         logger.error("misconfigured: %s", error)
         return problem_response(ServiceUnavailable(f"the service is misconfigured: {error}"), req)
-    except Exception:
-        logger.exception("unhandled error in %s %s", req.method, _path_of(req.url))
-        return problem_response(InternalError("an unexpected error occurred"), req)
+    except Exception as error:
+        problem = api_error_for(error)
+        if problem is None:
+            logger.exception("unhandled error in %s %s", req.method, _path_of(req.url))
+            return problem_response(InternalError("an unexpected error occurred"), req)
+        if problem.status >= 500:
+            # A remote failure (invalid input is the caller's to read, and not logged).
+            logger.warning(
+                "%s %s failed: %s",
+                req.method,
+                _path_of(req.url),
+                problem.detail,
+                extra=problem.extra,
+            )
+        return problem_response(problem, req)
 
 
 def base_url(req: func.HttpRequest) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import Discriminator, Field, JsonValue, RootModel, create_model, field_validator
 
-from shared.bootstrap import CREATED, SKIPPED, UNCHANGED, UPDATED
+from shared.collections.results import CREATED, SKIPPED, UNCHANGED, UPDATED
 from shared.contract import ApiModel
 from shared.ingest_request import IngestMode
 from shared.ingestion_sources import SourceStatus

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from shared.geocatalog.errors import ConflictError, GeoCatalogError, NotFoundError
+from shared.geocatalog.errors import ConflictError, NotFoundError, UpstreamError
 from shared.geocatalog.models import IngestionSource, IngestionSourceSummary, SasToken
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class IngestionSourceManager:
                     continue
                 try:
                     outcomes.append(self._renew(source.container_url, source, token))
-                except GeoCatalogError as exc:
+                except UpstreamError as exc:
                     # One refused renewal must not leave the others to expire.
                     logger.warning(
                         "renewing ingestion source %s failed: %s",

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.api_responses import JOB_ID_PATTERN, RESPONSE_MODELS
-from shared.bootstrap import CollectionRequest
+from shared.collection_request import CollectionRequest
 from shared.geocatalog.models import COLLECTION_ID_RULE
 from shared.ingest_request import COLLECTION_ID_PATTERN, IngestRequest
 from shared.jobs.states import ItemState
@@ -489,7 +489,7 @@ def _paths() -> dict[str, Any]:
                             "The target collection does not exist and `createCollection` was "
                             "not given."
                         ),
-                        "content": _problem(["unprocessable-request"], 422),
+                        "content": _problem(["unprocessable-content"], 422),
                     },
                     **_errors("BadGateway", "ServiceUnavailable", "InternalError"),
                 },

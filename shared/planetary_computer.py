@@ -1,8 +1,8 @@
 """The Microsoft Planetary Computer's public endpoints the tutorial uses (or the local emulator's).
 
 STAC API collections, SAS tokens for a collection or a container, and the data API's mosaic info.
-Anonymous. Failures map onto the GeoCatalog client's error types (a 429 with `Retry-After` is a
-ThrottledError, and so on) with `service` set to "Planetary Computer".
+Anonymous. Failures map onto the same `UpstreamError` types as the GeoCatalog client's (a 429 with
+`Retry-After` is a ThrottledError, and so on) with `service` set to "Planetary Computer".
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""RFC 9457 problem details: the one shape every HTTP error of the service takes."""
+"""RFC 9457 problem details: the one shape every HTTP error of the service takes.
+
+`ApiError` and its subclasses are the HTTP answers themselves (raised by the HTTP edge: request
+parsers, handlers). The service's own errors (a remote service's `UpstreamError`, the collections
+domain's `CollectionError`) are translated here, in `api_error_for`, and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,19 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.collections.errors import (
+    CollectionError,
+    CollectionNotCreated,
+    FetchFailed,
+    FetchThrottled,
+    TemplateUnusable,
+    UrlNotAllowed,
+)
 from shared.geocatalog.errors import (
     GEOCATALOG,
-    GeoCatalogError,
     ThrottledError,
     TransientError,
+    UpstreamError,
 )
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -78,11 +91,12 @@ class Conflict(ApiError):
 
 
 class Unprocessable(ApiError):
-    """Well-formed, but it refers to something that does not exist or cannot be used."""
+    """Well-formed, but it refers to something that does not exist or cannot be used (RFC 9110's
+    422 Unprocessable Content: the one 422 problem type of the service)."""
 
     status = 422
-    title = "Unprocessable request"
-    slug = "unprocessable-request"
+    title = "Unprocessable content"
+    slug = "unprocessable-content"
 
 
 class PayloadTooLarge(ApiError):
@@ -142,7 +156,7 @@ class Problem:
         return body
 
 
-def upstream_problem(error: GeoCatalogError, *, doing: str | None = None) -> ApiError:
+def upstream_problem(error: UpstreamError, *, doing: str | None = None) -> ApiError:
     """What a remote failure (GeoCatalog, Planetary Computer, a source) becomes for the caller:
     503 with Retry-After when it was busy or unavailable, else 502 with the remote's own code."""
     extra: dict[str, Any] = {"upstream": error.service}
@@ -158,3 +172,42 @@ def upstream_problem(error: GeoCatalogError, *, doing: str | None = None) -> Api
             f"{error.service} is busy or unavailable{context}: {error.message}", extra=extra
         )
     return UpstreamRefused(f"{error.service} refused{context}: {error.message}", extra=extra)
+
+
+def collection_problem(error: CollectionError) -> ApiError:
+    """What a collections domain error becomes for the caller: 400 a URL the policy refuses, 422 an
+    unusable template, 503 a throttled fetch, 502 any other failed fetch or create."""
+    if isinstance(error, CollectionNotCreated):
+        return UpstreamRefused(
+            error.message,
+            extra={
+                "upstream": GEOCATALOG,
+                "geocatalogCode": error.code,
+                "operationId": error.operation_id,
+            },
+        )
+    extra: dict[str, Any] = {}
+    if isinstance(error, TemplateUnusable | FetchFailed):
+        extra = {"upstreamHost": error.host, "upstreamStatus": error.status}
+    if isinstance(error, FetchThrottled) and error.retry_after is not None:
+        extra["retryAfter"] = math.ceil(error.retry_after)
+    kind: type[ApiError] = UpstreamRefused
+    if isinstance(error, UrlNotAllowed):
+        kind = InvalidRequest
+    elif isinstance(error, TemplateUnusable):
+        kind = Unprocessable
+    elif isinstance(error, FetchThrottled):
+        kind = ServiceUnavailable
+    present = {key: value for key, value in extra.items() if value is not None}
+    return kind(error.message, field=error.field, extra=present)
+
+
+def api_error_for(error: Exception) -> ApiError | None:
+    """The HTTP answer to an error raised while serving a request; None: not one of ours (a bug)."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, UpstreamError):
+        return upstream_problem(error)
+    if isinstance(error, CollectionError):
+        return collection_problem(error)
+    return None

@@ -13,10 +13,9 @@ from functools import cached_property
 
 import requests
 
-from shared.bootstrap import BootstrapRequest, bootstrap_collection
-from shared.collection_template import TemplateFetcher, UrlPolicy
+from shared.collections.ensure import ensure_collection
+from shared.collections.template_fetch import UrlPolicy
 from shared.geocatalog.client import GeoCatalogClient, new_session
-from shared.geocatalog.errors import NotFoundError
 from shared.ingestion_sources import (
     ChainedSasProvider,
     IngestionSourceManager,
@@ -140,21 +139,14 @@ class Runtime:
         return JobIndex(table, pipeline.store)
 
     def ensure_collection(self, collection_id: str, template_url: str) -> None:
-        """createCollection: bootstrap the target from its template when it does not exist yet
-        (an existing collection is left as its owner configured it)."""
-        try:
-            self.geocatalog.get_collection(collection_id)
-            return
-        except NotFoundError:
-            pass
-        policy = UrlPolicy.from_settings(self.settings)
-        with TemplateFetcher(policy) as fetcher:
-            bootstrap_collection(
-                BootstrapRequest(collection_id, template_url),
-                geocatalog=self.geocatalog,
-                planetary_computer=self.planetary_computer,
-                fetcher=fetcher,
-            )
+        """createCollection of a job, with this process's clients (shared.collections.ensure)."""
+        ensure_collection(
+            collection_id,
+            template_url,
+            geocatalog=self.geocatalog,
+            planetary_computer=self.planetary_computer,
+            policy=UrlPolicy.from_settings(self.settings),
+        )
 
 
 _lock = threading.Lock()

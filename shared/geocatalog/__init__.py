@@ -3,13 +3,13 @@
 from shared.geocatalog.client import GeoCatalogClient
 from shared.geocatalog.errors import (
     ConflictError,
-    GeoCatalogError,
     InvalidRequestError,
     NotFoundError,
     OperationTimeoutError,
     PermanentError,
     ThrottledError,
     TransientError,
+    UpstreamError,
 )
 from shared.geocatalog.models import (
     IngestionSource,
@@ -24,7 +24,6 @@ from shared.geocatalog.models import (
 __all__ = [
     "ConflictError",
     "GeoCatalogClient",
-    "GeoCatalogError",
     "IngestionSource",
     "IngestionSourceSummary",
     "InvalidRequestError",
@@ -37,5 +36,6 @@ __all__ = [
     "SasToken",
     "ThrottledError",
     "TransientError",
+    "UpstreamError",
     "is_valid_collection_id",
 ]

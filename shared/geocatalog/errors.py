@@ -1,6 +1,7 @@
-"""Errors of the GeoCatalog client (and of the other remote services it shares the mapping with).
+"""Errors of the remote services the service calls: the GeoCatalog and the Planetary Computer.
 
-Few types, each named for what the caller must do: fix the input, give up on a missing resource,
+Both clients map a failed exchange onto the same types (`UpstreamError.service` says which remote
+answered), so a caller handles "throttled" or "not found" once whatever the service. Few types, each named for what the caller must do: fix the input, give up on a missing resource,
 reconcile a conflict, wait the asked delay, let the host retry, or record a permanent failure.
 """
 
@@ -29,8 +30,8 @@ def redact(text: str) -> str:
     return cleaned
 
 
-class GeoCatalogError(Exception):
-    """A call to a remote service failed; the subclass says what the caller must do.
+class UpstreamError(Exception):
+    """A call to a remote service (GeoCatalog, Planetary Computer) failed; the subclass says what the caller must do.
 
     `status` is the HTTP status (None when no response arrived), `code` the service's own error code,
     `message` a sanitised description (never a token or a SAS query), `retry_after` the delay in
@@ -62,23 +63,23 @@ class GeoCatalogError(Exception):
         return f"{self.service}: " + "; ".join(parts)
 
 
-class InvalidRequestError(GeoCatalogError):
+class InvalidRequestError(UpstreamError):
     """400/422: the input is wrong; never retry it unchanged."""
 
 
-class NotFoundError(GeoCatalogError):
+class NotFoundError(UpstreamError):
     """404: the resource does not exist."""
 
 
-class ConflictError(GeoCatalogError):
+class ConflictError(UpstreamError):
     """409: the resource exists already (or is in a state that forbids the call)."""
 
 
-class ThrottledError(GeoCatalogError):
+class ThrottledError(UpstreamError):
     """429: retry after `retry_after` seconds (None: the service did not say; back off yourself)."""
 
 
-class TransientError(GeoCatalogError):
+class TransientError(UpstreamError):
     """5xx, 408, connection errors, timeouts: retrying later may succeed (let the host retry)."""
 
 
@@ -90,7 +91,7 @@ class OperationTimeoutError(TransientError):
         self.operation_id = operation_id
 
 
-class PermanentError(GeoCatalogError):
+class PermanentError(UpstreamError):
     """Anything else (401/403, other 4xx, unreadable answers): retrying will not help."""
 
 
@@ -154,7 +155,7 @@ def _error_fields(response: requests.Response) -> tuple[str | None, str | None]:
 
 def error_from_response(
     response: requests.Response, *, what: str, service: str = GEOCATALOG
-) -> GeoCatalogError:
+) -> UpstreamError:
     """The error a non-success response stands for; `what` names the call (method and path)."""
     status = response.status_code
     code, detail = _error_fields(response)
@@ -181,7 +182,7 @@ def error_from_response(
 
 def error_from_exception(
     exc: requests.RequestException, *, what: str, service: str = GEOCATALOG
-) -> GeoCatalogError:
+) -> UpstreamError:
     """The error a failed exchange (no usable response) stands for."""
     # requests' messages embed the URL with its query; only the exception type is kept.
     reason = type(exc).__name__
@@ -197,13 +198,13 @@ def error_from_exception(
 __all__ = [
     "GEOCATALOG",
     "ConflictError",
-    "GeoCatalogError",
     "InvalidRequestError",
     "NotFoundError",
     "OperationTimeoutError",
     "PermanentError",
     "ThrottledError",
     "TransientError",
+    "UpstreamError",
     "error_from_exception",
     "error_from_response",
     "parse_retry_after",

@@ -233,42 +233,8 @@ class SasToken:
         return cls(token=token.lstrip("?"), expires_at=expiry)
 
 
-# STAC shapes: only the keys this service reads or writes are named; the rest passes through.
-
-
-class StacLink(TypedDict):
-    rel: str
-    href: str
-    type: NotRequired[str]
-    title: NotRequired[str]
-    method: NotRequired[str]
-    body: NotRequired[dict[str, Any]]
-
-
-class StacAsset(TypedDict):
-    href: str
-    type: NotRequired[str]
-    title: NotRequired[str]
-    description: NotRequired[str]
-    roles: NotRequired[list[str]]
-
-
-class StacItem(TypedDict):
-    type: str
-    id: str
-    stac_version: NotRequired[str]
-    collection: NotRequired[str]
-    geometry: dict[str, Any] | None
-    bbox: NotRequired[list[float]]
-    properties: dict[str, Any]
-    assets: dict[str, StacAsset]
-    links: NotRequired[list[StacLink]]
-
-
-class FeatureCollection(TypedDict):
-    type: str
-    features: list[dict[str, Any]]
-    links: NotRequired[list[StacLink]]
+# What the service writes to a collection's configuration (render options, mosaics, tile
+# settings): typed so that mypy checks each key the GeoCatalog expects (`minZoom`, not `minzoom`).
 
 
 class RenderOption(TypedDict):
@@ -298,13 +264,12 @@ class DefaultLocation(TypedDict):
 class TileSettings(TypedDict):
     minZoom: int
     maxItemsPerTile: int
-    defaultLocation: NotRequired[DefaultLocation | None]
+    defaultLocation: NotRequired[DefaultLocation]
 
 
 __all__ = [
     "COLLECTION_ID_PATTERN",
     "DefaultLocation",
-    "FeatureCollection",
     "IngestionSource",
     "IngestionSourceSummary",
     "Mosaic",
@@ -313,9 +278,6 @@ __all__ = [
     "OperationStatus",
     "RenderOption",
     "SasToken",
-    "StacAsset",
-    "StacItem",
-    "StacLink",
     "TileSettings",
     "is_valid_collection_id",
     "parse_datetime",

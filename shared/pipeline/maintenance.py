@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shared.geocatalog.errors import GeoCatalogError
+from shared.geocatalog.errors import UpstreamError
 from shared.ingestion_sources import SourceOutcome
 from shared.jobs.states import ItemState
 from shared.messages import BatchMessage, StatusMessage
@@ -46,7 +46,7 @@ def run_maintenance(deps: PipelineDeps, *, timer_interval: timedelta) -> Mainten
     error: str | None = None
     try:
         sources = tuple(refresh_sources(deps, timer_interval=timer_interval))
-    except GeoCatalogError as exc:
+    except UpstreamError as exc:
         sources = ()
         error = f"{type(exc).__name__}: {exc.code or exc.status or 'no code'}"
         logger.warning("maintenance could not refresh ingestion sources: %s", error)

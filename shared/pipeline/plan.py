@@ -10,7 +10,8 @@ import json
 import logging
 from dataclasses import replace
 
-from shared.geocatalog.errors import GeoCatalogError, ThrottledError, TransientError
+from shared.collections.errors import CollectionError
+from shared.geocatalog.errors import ThrottledError, TransientError, UpstreamError
 from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.ingestion_sources import SourceStatus
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
@@ -56,7 +57,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
             return
         except TransientError:
             raise
-        except (ApiError, GeoCatalogError) as exc:
+        except (CollectionError, UpstreamError) as exc:
             try:
                 exists = _collection_exists(job, deps)
             except ThrottledError as throttled:
@@ -196,7 +197,7 @@ def _collection_exists(job: JobRecord, deps: PipelineDeps) -> bool:
         deps.catalog.get_collection(job.collection)
     except (ThrottledError, TransientError):
         raise
-    except GeoCatalogError:
+    except UpstreamError:
         return False
     return True
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from shared.geocatalog.errors import (
-    GeoCatalogError,
     NotFoundError,
     ThrottledError,
     TransientError,
+    UpstreamError,
 )
 from shared.ingest_request import IngestMode
 from shared.jobs.records import BatchRecord, ItemError, ItemRecord, JobRecord
@@ -211,7 +211,7 @@ def _post_group(
         error = ItemError(exc.code or "CollectionDoesNotExist", exc.message)
         outcome.move(group, ItemState.FAILED, ItemUpdate(error=error, add_attempt=True))
         return None
-    except GeoCatalogError as exc:
+    except UpstreamError as exc:
         if len(group) > 1:
             if exc.status == 413 or exc.code in SIZE_CODES:
                 half = (len(group) + 1) // 2
@@ -245,7 +245,7 @@ def _put_one(
         outcome.transient = exc
         outcome.move([item], ItemState.PENDING, _lost(exc))
         return
-    except GeoCatalogError as exc:
+    except UpstreamError as exc:
         code = exc.code or (f"HTTP{exc.status}" if exc.status else "GeoCatalogError")
         error = ItemError(code, exc.message)
         outcome.move([item], ItemState.FAILED, ItemUpdate(error=error, add_attempt=True))

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from shared.geocatalog.errors import GeoCatalogError, ThrottledError
+from shared.geocatalog.errors import ThrottledError, UpstreamError
 from shared.geocatalog.models import Operation, OperationStatus
 from shared.ingest_request import IngestMode
 from shared.ingestion_sources import SourceStatus
@@ -363,7 +363,7 @@ def _cancel_operation(operation: Operation, deps: PipelineDeps) -> None:
         return
     try:
         deps.catalog.cancel_operation(operation.id)
-    except GeoCatalogError as exc:
+    except UpstreamError as exc:
         # Best effort: the operation may finish anyway; the next check records what happened.
         logger.info("could not cancel operation %s: %s", operation.id, exc.code)
 

@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 
 from shared.geocatalog.errors import (
-    GeoCatalogError,
     NotFoundError,
+    UpstreamError,
 )
 from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.jobs.records import JobRecord
@@ -98,7 +98,7 @@ def _check_target_collection(request: IngestRequest, deps: PipelineDeps) -> None
             "first (POST /api/collections) or pass createCollection",
             field="collection",
         ) from None
-    except GeoCatalogError as exc:
+    except UpstreamError as exc:
         raise upstream_problem(exc, doing=f"reading collection '{request.collection}'") from None
 
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from shared.geocatalog.errors import NotFoundError, OperationTimeoutError
-from shared.geocatalog.models import Operation
+from shared.geocatalog.models import COLLECTION_ID_RULE, Operation, is_valid_collection_id
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState
@@ -47,6 +47,8 @@ class BlobCode:
     NOT_AN_ITEM = "BlobNotStacItem"
     TOO_LARGE = "BlobTooLarge"
     NO_COLLECTION = "ItemCollectionMissing"
+    # The item's own `collection` is not a collection id the GeoCatalog can hold.
+    BAD_COLLECTION = "ItemCollectionInvalid"
     OLDER_VERSION = "OlderBlobVersion"
 
 
@@ -201,6 +203,17 @@ def _entries(
                     COLLECTION_FROM_ITEM,
                     BlobCode.NO_COLLECTION,
                     "the route takes the item's own collection and the item names none",
+                    item_id=_id_of(raw) or name,
+                )
+            )
+            continue
+        if route.collection is None and not is_valid_collection_id(collection):
+            entries.append(
+                _blob_invalid(
+                    blob,
+                    COLLECTION_FROM_ITEM,
+                    BlobCode.BAD_COLLECTION,
+                    f"the item's collection {collection[:64]!r} {COLLECTION_ID_RULE}",
                     item_id=_id_of(raw) or name,
                 )
             )

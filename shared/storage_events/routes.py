@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
+from shared.geocatalog.models import COLLECTION_ID_RULE, is_valid_collection_id
 from shared.ingest_request import IngestMode
 from shared.item_prep import BLOB_HOST_SUFFIXES
 
@@ -25,7 +26,6 @@ DEFAULT_SUFFIX: Final = ".json"
 
 _ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
 _CONTAINER = re.compile(r"^(\$root|[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62})$")
-_COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _KEYS = frozenset(
     {
@@ -188,8 +188,8 @@ def _route(entry: object, index: int) -> Route:
     collection = _text(entry, "collection", where)
     if collection is None:
         raise RoutesError(f"{where}.collection is required (a collection id, or '$item')")
-    if collection != COLLECTION_FROM_ITEM and not _COLLECTION.fullmatch(collection):
-        raise RoutesError(f"{where}.collection is not a valid collection id")
+    if collection != COLLECTION_FROM_ITEM and not is_valid_collection_id(collection):
+        raise RoutesError(f"{where}.collection {COLLECTION_ID_RULE} (or is '$item')")
     mode_text = _text(entry, "mode", where) or IngestMode.UPSERT.value
     try:
         mode = IngestMode(mode_text)

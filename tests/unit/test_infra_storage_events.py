@@ -60,7 +60,7 @@ def test_every_setting_the_event_path_reads_is_set_and_none_is_local_only() -> N
 
 def test_the_routes_and_the_geocatalog_identity_reach_the_app_and_the_module() -> None:
     parsed = _parse(MAIN)
-    routes = '[{"account": "stdrop", "container": "stac", "collection": "c"}]'
+    routes = '[{"account": "stdrop", "container": "stac", "collection": "col"}]'
     object_id = "33333333-3333-3333-3333-333333333333"
     symbols = _symbols(
         parsed,

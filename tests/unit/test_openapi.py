@@ -18,8 +18,8 @@ from pydantic import Field
 import function_app
 import shared.openapi as openapi_module
 from functions.openapi_api import openapi
-from shared.bootstrap import parse_bootstrap_request
-from shared.collection_template import UrlPolicy
+from shared.collection_request import parse_collection_request
+from shared.collections.template_fetch import UrlPolicy
 from shared.contract import ApiModel
 from shared.ingest_request import parse_ingest_request
 from shared.openapi import OpenApiAddition, openapi_document, schemas_of
@@ -126,7 +126,7 @@ def test_the_examples_are_valid_for_the_schema_and_accepted_by_the_service() -> 
         parse_ingest_request(example["value"], SETTINGS)
     for example in collections["examples"].values():
         _validator("CollectionRequest").validate(example["value"])
-        parse_bootstrap_request(example["value"], UrlPolicy.from_settings(SETTINGS))
+        parse_collection_request(example["value"], UrlPolicy.from_settings(SETTINGS))
 
 
 @pytest.mark.parametrize(
@@ -165,6 +165,22 @@ def test_the_collection_id_pattern_is_the_services_rule() -> None:
         assert validator.is_valid(value) == _service_accepts_collection(value), value
     assert not validator.is_valid("0" * 33)
     assert not validator.is_valid("ab")
+
+
+def test_post_collections_takes_the_same_collection_ids_as_post_ingest() -> None:
+    template = "https://planetarycomputer.microsoft.com/api/stac/v1/collections/sentinel-2-l2a"
+    validator = _validator("CollectionRequest")
+    policy = UrlPolicy.from_settings(SETTINGS)
+    for value in ("abc", "a-b", "a_b", "a-_b", "0" * 32, "a--b", "ab_", "-ab", "0" * 33, "ab"):
+        body = {"id": value, "templateUrl": template}
+        try:
+            parse_collection_request(body, policy)
+        except InvalidRequest:
+            accepted = False
+        else:
+            accepted = True
+        assert accepted == _service_accepts_collection(value), value
+        assert validator.is_valid(body) == accepted, value
 
 
 def _service_accepts_collection(value: str) -> bool:

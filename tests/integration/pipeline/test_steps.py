@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shared.collections.errors import CollectionNotCreated
 from shared.geocatalog.errors import ThrottledError
 from shared.geocatalog.models import Operation
 from shared.jobs.records import BatchRecord
@@ -21,7 +22,7 @@ from shared.pipeline.maintenance import run_maintenance
 from shared.pipeline.post import post_batch
 from shared.pipeline.status import check_status
 from shared.pipeline.submit import submit_job
-from shared.problems import Conflict, ServiceUnavailable, Unprocessable, UpstreamRefused
+from shared.problems import Conflict, ServiceUnavailable, Unprocessable
 from shared.settings import PipelineSettings
 from tests.integration.pipeline.conftest import Harness, pc_items
 
@@ -405,8 +406,10 @@ def test_a_bootstrap_that_loses_the_race_to_another_delivery_goes_on_planning(
     def lose_the_race(collection_id: str, template_url: str) -> None:
         attempts.append(collection_id)
         harness.catalog.collections.add(collection_id)  # the other delivery's create
-        raise UpstreamRefused(
-            f"GeoCatalog: operation failed: CollectionAlreadyExists {collection_id}"
+        raise CollectionNotCreated(
+            f"GeoCatalog: operation failed: CollectionAlreadyExists {collection_id}",
+            operation_id="op-1",
+            code="CollectionAlreadyExists",
         )
 
     deps = replace(harness.deps, ensure_collection=lose_the_race)
@@ -429,7 +432,11 @@ def test_a_bootstrap_that_fails_without_creating_the_collection_fails_planning(
     harness: Harness,
 ) -> None:
     def refuse(collection_id: str, template_url: str) -> None:
-        raise UpstreamRefused("GeoCatalog: operation failed: InvalidCollection")
+        raise CollectionNotCreated(
+            "GeoCatalog: operation failed: InvalidCollection",
+            operation_id="op-2",
+            code="InvalidCollection",
+        )
 
     deps = replace(harness.deps, ensure_collection=refuse)
     harness.driver.deps = deps

@@ -67,12 +67,15 @@ def test_a_feature_collection_blob_becomes_its_items(blob_stack: BlobStack) -> N
 def test_items_go_to_the_collection_they_name_on_a_route_that_says_so(
     blob_stack: BlobStack,
 ) -> None:
-    first, second, orphan = (f"own-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    first, second, orphan, misnamed = (f"own-{uuid.uuid4().hex[:8]}" for _ in range(4))
     blob_stack.put("stac-own", "x/data.tif", b"II*\x00cog")
     items = [
         {**stac_item(first, asset_href="data.tif"), "collection": "blob-own-a"},
         {**stac_item(second, asset_href="data.tif"), "collection": "blob-own-b"},
         stac_item(orphan, asset_href="data.tif"),
+        # Not a collection id (the GeoCatalog names a container after it, and `--` is no
+        # container name): refused with the one collection-id rule, not sent to fail there.
+        {**stac_item(misnamed, asset_href="data.tif"), "collection": "blob--own"},
     ]
     blob_stack.put("stac-own", f"x/{first}.json", {"type": "FeatureCollection", "features": items})
     job_a = blob_stack.job_id("own", "blob-own-a")
@@ -83,6 +86,10 @@ def test_items_go_to_the_collection_they_name_on_a_route_that_says_so(
     orphan_row = blob_stack.wait_for_row(job_none, orphan)
     assert orphan_row["state"] == "invalid"
     assert orphan_row["lastError"]["code"] == "ItemCollectionMissing"
+    misnamed_row = blob_stack.wait_for_row(job_none, misnamed)
+    assert misnamed_row["state"] == "invalid"
+    assert misnamed_row["lastError"]["code"] == "ItemCollectionInvalid"
+    assert "without '--'" in misnamed_row["lastError"]["message"]
     assert blob_stack.catalog_item("blob-own-a", first) is not None
     assert blob_stack.catalog_item("blob-own-b", second) is not None
     for job_id in (job_a, job_b, job_none):

@@ -11,12 +11,12 @@ import requests
 
 from shared.geocatalog.errors import (
     ConflictError,
-    GeoCatalogError,
     InvalidRequestError,
     NotFoundError,
     PermanentError,
     ThrottledError,
     TransientError,
+    UpstreamError,
     error_from_exception,
     error_from_response,
     parse_retry_after,
@@ -59,7 +59,7 @@ def response(
     ],
 )
 def test_each_status_maps_to_the_type_that_says_what_to_do(
-    status: int, kind: type[GeoCatalogError]
+    status: int, kind: type[UpstreamError]
 ) -> None:
     error = error_from_response(
         response(status, {"error": {"code": "SomeCode", "message": "said why"}}), what="GET /x"

@@ -13,7 +13,7 @@ from shared.storage_events.blob_access import BlobAccess, RouteSasProvider, acco
 from shared.storage_events.routes import parse_routes
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
-ROUTES = parse_routes('[{"account": "stdrop", "container": "stac", "collection": "c"}]')
+ROUTES = parse_routes('[{"account": "stdrop", "container": "stac", "collection": "col"}]')
 AZURITE = (
     "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
     "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"

@@ -19,7 +19,7 @@ AZURITE = (
 
 def test_a_route_takes_defaults() -> None:
     routes = parse_routes(
-        json.dumps([{"account": "StDrop", "container": "stac", "collection": "c"}])
+        json.dumps([{"account": "StDrop", "container": "stac", "collection": "col"}])
     )
     (route,) = routes.routes
     assert route.name == "stdrop-stac"
@@ -46,18 +46,27 @@ def test_a_single_object_and_the_item_collection_form() -> None:
 @pytest.mark.parametrize(
     ("entry", "field"),
     [
-        ({"container": "stac", "collection": "c"}, "account"),
-        ({"account": "x", "container": "stac", "collection": "c"}, "account"),
-        ({"account": "stdrop", "container": "Bad_Name", "collection": "c"}, "container"),
+        ({"container": "stac", "collection": "col"}, "account"),
+        ({"account": "x", "container": "stac", "collection": "col"}, "account"),
+        ({"account": "stdrop", "container": "Bad_Name", "collection": "col"}, "container"),
         ({"account": "stdrop", "container": "stac"}, "collection"),
-        ({"account": "stdrop", "container": "stac", "collection": "c", "mode": "merge"}, "mode"),
-        ({"account": "stdrop", "container": "stac", "collection": "c", "syncDeletes": "y"}, "syncDeletes"),
-        ({"account": "stdrop", "container": "stac", "collection": "c", "colection": 1}, "colection"),
-        ({"account": "a1b", "blobEndpoint": "https://zzz.blob.core.windows.net", "container": "stac", "collection": "c"}, "different accounts"),
+        ({"account": "stdrop", "container": "stac", "collection": "col", "mode": "merge"}, "mode"),
+        ({"account": "stdrop", "container": "stac", "collection": "col", "syncDeletes": "y"}, "syncDeletes"),
+        ({"account": "stdrop", "container": "stac", "collection": "col", "colection": 1}, "colection"),
+        ({"account": "a1b", "blobEndpoint": "https://zzz.blob.core.windows.net", "container": "stac", "collection": "col"}, "different accounts"),
     ],
 )  # fmt: skip
 def test_a_malformed_route_is_named(entry: dict[str, object], field: str) -> None:
     with pytest.raises(RoutesError, match=field):
+        parse_routes(json.dumps([entry]))
+
+
+@pytest.mark.parametrize("collection", ["a--b", "Sentinel-2", "c", "s2.copy", "x" * 33])
+def test_a_route_collection_follows_the_one_collection_id_rule(collection: str) -> None:
+    # The rule of POST /api/ingest and POST /api/collections; a route used to take any of these
+    # and every item of it then failed in the GeoCatalog.
+    entry = {"account": "stdrop", "container": "stac", "collection": collection}
+    with pytest.raises(RoutesError, match=r"STORAGE_ROUTES\[0\]\.collection .*without '--'"):
         parse_routes(json.dumps([entry]))
 
 
@@ -69,7 +78,7 @@ def test_a_malformed_setting_is_reported_by_name_without_its_value() -> None:
 
 
 def test_duplicate_route_names_are_refused() -> None:
-    entry = {"name": "r", "account": "stdrop", "container": "stac", "collection": "c"}
+    entry = {"name": "r", "account": "stdrop", "container": "stac", "collection": "col"}
     with pytest.raises(RoutesError, match="unique"):
         parse_routes(json.dumps([entry, entry]))
 
@@ -83,9 +92,9 @@ def test_both_url_forms_parse_and_match() -> None:
                         "account": "stdrop",
                         "container": "stac",
                         "prefix": "items/",
-                        "collection": "a",
+                        "collection": "col-a",
                     },
-                    {"account": "devstoreaccount1", "container": "local", "collection": "b"},
+                    {"account": "devstoreaccount1", "container": "local", "collection": "col-b"},
                 ]
             ),
             "STORAGE_EVENTS_CONNECTION_STRING": AZURITE,

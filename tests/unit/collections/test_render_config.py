@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.render_config import (
+from shared.collections.render_config import (
     MOST_RECENT_AVAILABLE,
     convert_mosaic_info,
     mosaic_info_of,

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.geocatalog.models import DefaultLocation, Mosaic, RenderOption, TileSettings
+
 CONFIG_ID_MAX = 30
 RENDER_NAME_MAX = 40
 MOSAIC_NAME_MAX = 30
@@ -35,7 +37,7 @@ RENDER_TYPES = frozenset({"raster-tile", "vt-polygon", "vt-line"})
 DEFAULT_RENDER_TYPE = "raster-tile"
 CONFIG_ID_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,28}[A-Za-z0-9])?$")
 
-MOST_RECENT_AVAILABLE: dict[str, Any] = {
+MOST_RECENT_AVAILABLE: Mosaic = {
     "id": "most-recent-available",
     "name": "Most recent available",
     "description": "Most recent available imagery in this collection",
@@ -59,9 +61,9 @@ _SNAKE = re.compile(r"_([a-z])")
 
 @dataclass(frozen=True)
 class RenderConfig:
-    render_options: tuple[dict[str, Any], ...]
-    mosaics: tuple[dict[str, Any], ...]
-    tile_settings: dict[str, Any]
+    render_options: tuple[RenderOption, ...]
+    mosaics: tuple[Mosaic, ...]
+    tile_settings: TileSettings
     # Entries of the source that could not be carried over, said in words.
     warnings: tuple[str, ...] = ()
 
@@ -252,7 +254,7 @@ def convert_render_option(
     taken_ids: set[str],
     taken_names: set[str],
     alike_names: frozenset[str] | set[str] = frozenset(),
-) -> tuple[dict[str, Any] | None, str | None]:
+) -> tuple[RenderOption | None, str | None]:
     """(GeoCatalog render option, None) or (None, why it was skipped); fills the taken sets."""
     src = _camelize(source)
     raw_name = src.get("name")
@@ -269,7 +271,7 @@ def convert_render_option(
     name = unique_name(
         raw_name, taken_names, limit=RENDER_NAME_MAX, keep_tail=raw_name in alike_names
     )
-    option: dict[str, Any] = {"id": option_id, "name": name}
+    option: RenderOption = {"id": option_id, "name": name}
     if isinstance(src.get("description"), str) and src["description"]:
         option["description"] = src["description"]
     if kind is not None:
@@ -299,7 +301,7 @@ def convert_mosaic(
     taken_ids: set[str],
     taken_names: set[str],
     alike_names: frozenset[str] | set[str] = frozenset(),
-) -> tuple[dict[str, Any] | None, str | None]:
+) -> tuple[Mosaic | None, str | None]:
     raw_name = source.get("name")
     if not isinstance(raw_name, str) or not raw_name.strip():
         return None, "a mosaic without a name was skipped"
@@ -314,16 +316,15 @@ def convert_mosaic(
     name = unique_name(
         raw_name, taken_names, limit=MOSAIC_NAME_MAX, keep_tail=raw_name in alike_names
     )
-    mosaic: dict[str, Any] = {"id": mosaic_id, "name": name}
+    mosaic: Mosaic = {"id": mosaic_id, "name": name, "cql": cql}
     if isinstance(source.get("description"), str) and source["description"]:
         mosaic["description"] = source["description"]
-    mosaic["cql"] = cql
     taken_ids.add(mosaic_id)
     taken_names.add(name)
     return mosaic, None
 
 
-def default_location(value: Any) -> dict[str, Any] | None:
+def default_location(value: Any) -> DefaultLocation | None:
     """`{zoom, coordinates: [lat, lon]}` when the source's is usable, else None."""
     if not isinstance(value, Mapping):
         return None
@@ -352,7 +353,7 @@ def convert_mosaic_info(info: Mapping[str, Any] | None) -> RenderConfig:
     normalized = mosaic_info_of(info) if info is not None else {}
     warnings: list[str] = []
 
-    options: list[dict[str, Any]] = []
+    options: list[RenderOption] = []
     ids: set[str] = set()
     names: set[str] = set()
     sources = _entries(normalized.get("renderOptions"))
@@ -366,7 +367,7 @@ def convert_mosaic_info(info: Mapping[str, Any] | None) -> RenderConfig:
         elif why:
             warnings.append(why)
 
-    mosaics: list[dict[str, Any]] = []
+    mosaics: list[Mosaic] = []
     ids, names = set(), set()
     sources = _entries(normalized.get("mosaics"))
     alike = alike_when_cut(_names(sources), MOSAIC_NAME_MAX)
@@ -385,7 +386,7 @@ def convert_mosaic_info(info: Mapping[str, Any] | None) -> RenderConfig:
     zooms = [o["minZoom"] for o in options if "minZoom" in o]
     if location is not None:
         zooms.append(location["zoom"])
-    tile_settings: dict[str, Any] = {
+    tile_settings: TileSettings = {
         "minZoom": min(zooms) if zooms else DEFAULT_MIN_ZOOM,
         "maxItemsPerTile": DEFAULT_MAX_ITEMS_PER_TILE,
     }

@@ -15,9 +15,9 @@ from typing import Any
 
 from shared.geocatalog.errors import (
     ConflictError,
-    GeoCatalogError,
     InvalidRequestError,
     NotFoundError,
+    UpstreamError,
 )
 from shared.geocatalog.models import Operation, OperationStatus
 
@@ -43,7 +43,7 @@ class FakeGeoCatalog:
         self.fail_create_with = fail_create_with
         self.calls: list[str] = []
         # Errors to raise, in order, before the named method does its work.
-        self.faults: dict[str, list[GeoCatalogError]] = {}
+        self.faults: dict[str, list[UpstreamError]] = {}
 
     # -- bookkeeping -------------------------------------------------------------------------
 

@@ -1,11 +1,11 @@
 """Create a collection from a template, or bring it up to date: the tutorial's steps 1, 2 and 7.
 
-`parse_bootstrap_request` validates the caller's input (a `CollectionRequest`) and `bootstrap_collection` then gathers
-everything from outside (template, thumbnail, Planetary Computer mosaic info) BEFORE it touches the
-GeoCatalog, so bad input never leaves anything half-created. Against the GeoCatalog it compares
-before it writes: the collection, its thumbnail, each render option, each mosaic and the tile
-settings are created when missing, replaced when different and left alone when equal, and the
-result says which. Nothing it did not put there is deleted.
+`bootstrap_collection` gathers everything from outside (template, thumbnail, Planetary Computer
+mosaic info) BEFORE it touches the GeoCatalog, so bad input never leaves anything half-created.
+Against the GeoCatalog it compares before it writes: the collection, its thumbnail, each render
+option, each mosaic and the tile settings are created when missing, replaced when different and
+left alone when equal, and the result says which. Nothing it did not put there is deleted.
+The request it takes is already valid (the HTTP edge parses it: `shared.collection_request`).
 """
 
 from __future__ import annotations
@@ -15,48 +15,36 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated, Any, Final, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, WithJsonSchema
-
-from shared.collection_template import (
-    MAX_THUMBNAIL_BYTES,
-    THUMBNAIL_KEY,
-    UrlPolicy,
-    creatable_collection,
-    thumbnail_filename,
-    thumbnail_media_type,
-    thumbnail_of,
-    validated_template,
-)
-from shared.contract import ApiModel, fail, field_errors
-from shared.geocatalog.errors import (
-    GEOCATALOG,
-    ConflictError,
-    NotFoundError,
-)
-from shared.geocatalog.models import Operation, is_valid_collection_id
-from shared.problems import (
-    ApiError,
-    InvalidRequest,
-    UpstreamRefused,
-    upstream_problem,
-)
-from shared.render_config import (
+from shared.collections.errors import CollectionError, CollectionNotCreated
+from shared.collections.render_config import (
     RenderConfig,
     convert_mosaic_info,
     normalized_mosaic,
     normalized_render_option,
     normalized_tile_settings,
 )
+from shared.collections.results import CREATED, SKIPPED, UNCHANGED, UPDATED, BootstrapResult, Change
+from shared.collections.template import (
+    THUMBNAIL_KEY,
+    creatable_collection,
+    thumbnail_filename,
+    thumbnail_media_type,
+    thumbnail_of,
+    validated_template,
+)
+from shared.collections.template_fetch import MAX_THUMBNAIL_BYTES, Fetched
+from shared.geocatalog.errors import ConflictError, NotFoundError
+from shared.geocatalog.models import Mosaic, Operation, RenderOption, TileSettings
 from shared.retry import call_with_retries, wait_for_operation
-from shared.sources.specs import NOT_BLANK, REF
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# A render option or a mosaic: reconciled alike, by id, else by name.
+Entry = TypeVar("Entry", RenderOption, Mosaic)
 
-TITLE_MAX = 256
 # The error code of an AddCollection operation whose id was taken while it was queued.
 COLLECTION_ALREADY_EXISTS = "CollectionAlreadyExists"
 
@@ -69,109 +57,6 @@ class BootstrapRequest:
     collection_id: str
     template_url: str
     title: str | None = None
-
-
-def _collection_id(value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise fail("id is required: the new collection's id")
-    if not is_valid_collection_id(value):
-        raise fail(
-            "id must be 3-32 characters of lower-case letters, digits, '-' and '_', "
-            "starting and ending with a letter or digit"
-        )
-    return value
-
-
-def _template_url(value: object, info: ValidationInfo) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise fail("templateUrl is required: the URL of a STAC collection to copy")
-    context = info.context
-    policy = context.get("policy") if isinstance(context, Mapping) else None
-    if isinstance(policy, UrlPolicy):
-        try:
-            policy.check(value.strip(), field="templateUrl")
-        except InvalidRequest as refused:
-            raise fail(refused.detail) from None
-    return value.strip()
-
-
-def _title(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > TITLE_MAX:
-        raise fail(f"title must be a non-empty string of at most {TITLE_MAX} characters")
-    return value.strip()
-
-
-class CollectionRequest(ApiModel):
-    """The body of POST /api/collections."""
-
-    id: Annotated[
-        str,
-        BeforeValidator(_collection_id),
-        WithJsonSchema({REF: "CollectionId", "description": "The collection to create."}),
-    ]
-    template_url: Annotated[
-        str,
-        BeforeValidator(_template_url),
-        WithJsonSchema(
-            {
-                "type": "string",
-                "pattern": NOT_BLANK,
-                "description": (
-                    "URL of a STAC Collection to copy (surrounding white space is ignored); "
-                    "the same host rules as source URLs. A Planetary Computer collection "
-                    "also brings its render options and mosaics."
-                ),
-            }
-        ),
-        Field(alias="templateUrl"),
-    ]
-    title: Annotated[
-        str | None,
-        BeforeValidator(_title),
-        WithJsonSchema(
-            {
-                "type": ["string", "null"],
-                "minLength": 1,
-                "maxLength": TITLE_MAX,
-                "pattern": NOT_BLANK,
-                "description": "Title of the new collection (default: its id).",
-            }
-        ),
-    ] = None
-
-
-_REQUIRED: Final = {
-    "id": "id is required: the new collection's id",
-    "templateUrl": "templateUrl is required: the URL of a STAC collection to copy",
-}
-
-
-def parse_bootstrap_request(body: Any, policy: UrlPolicy) -> BootstrapRequest:
-    """The request, or InvalidRequest naming each field at fault (nothing fetched yet)."""
-    if not isinstance(body, dict):
-        raise InvalidRequest("the request body must be a JSON object", field="body")
-    try:
-        request = CollectionRequest.model_validate(body, context={"policy": policy})
-    except ValidationError as error:
-        errors = field_errors(
-            error.errors(),
-            members=lambda _loc: [],
-            required=_REQUIRED,
-            refused_members={
-                key: f"unknown field {key!r}; expected id, templateUrl and optionally title"
-                for key in body
-                if isinstance(key, str)
-            },
-        )
-        detail = (
-            errors[0].detail
-            if len(errors) == 1
-            else f"{len(errors)} problems in the request: {', '.join(e.field for e in errors)}"
-        )
-        raise InvalidRequest(detail, field=errors[0].field, errors=tuple(errors)) from None
-    return BootstrapRequest(request.id, request.template_url, request.title)
 
 
 # -- what bootstrap needs from its collaborators --------------------------------------------------
@@ -212,20 +97,20 @@ class CollectionAdmin(Protocol):
     ) -> dict[str, Any]: ...
     def get_collection_thumbnail(self, collection_id: str) -> bytes: ...
     def list_render_options(self, collection_id: str) -> list[dict[str, Any]]: ...
-    def create_render_option(
-        self, collection_id: str, option: Mapping[str, Any]
-    ) -> dict[str, Any]: ...
+    # What it writes is typed (RenderOption, Mosaic, TileSettings: mypy checks their keys); what
+    # it reads back is the service's JSON, compared after normalising.
+    def create_render_option(self, collection_id: str, option: RenderOption) -> dict[str, Any]: ...
     def replace_render_option(
-        self, collection_id: str, option_id: str, option: Mapping[str, Any]
+        self, collection_id: str, option_id: str, option: RenderOption
     ) -> dict[str, Any]: ...
     def list_mosaics(self, collection_id: str) -> list[dict[str, Any]]: ...
-    def create_mosaic(self, collection_id: str, mosaic: Mapping[str, Any]) -> dict[str, Any]: ...
+    def create_mosaic(self, collection_id: str, mosaic: Mosaic) -> dict[str, Any]: ...
     def replace_mosaic(
-        self, collection_id: str, mosaic_id: str, mosaic: Mapping[str, Any]
+        self, collection_id: str, mosaic_id: str, mosaic: Mosaic
     ) -> dict[str, Any]: ...
     def get_tile_settings(self, collection_id: str) -> dict[str, Any]: ...
     def replace_tile_settings(
-        self, collection_id: str, tile_settings: Mapping[str, Any]
+        self, collection_id: str, tile_settings: TileSettings
     ) -> dict[str, Any]: ...
 
 
@@ -237,48 +122,10 @@ class MosaicInfoSource(Protocol):
 
 
 class Fetcher(Protocol):
+    """What the bootstrap fetches through (TemplateFetcher satisfies it)."""
+
     def fetch_json(self, url: str, *, field: str) -> Any: ...
-    def fetch(self, url: str, *, field: str, max_bytes: int, accept: str) -> Any: ...
-
-
-# -- the result --------------------------------------------------------------------------------
-
-CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str  # collection, thumbnail, render-option, mosaic, tile-settings
-    id: str
-    action: str  # created, updated, unchanged, skipped
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "id": self.id, "action": self.action}
-
-
-@dataclass(frozen=True)
-class BootstrapResult:
-    collection_id: str
-    created: bool
-    changes: tuple[Change, ...]
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        return any(c.action in (CREATED, UPDATED) for c in self.changes)
-
-    def count(self, action: str) -> int:
-        return sum(1 for c in self.changes if c.action == action)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "collectionId": self.collection_id,
-            "created": self.created,
-            "changed": self.changed,
-            "summary": {a: self.count(a) for a in (CREATED, UPDATED, UNCHANGED, SKIPPED)},
-            "changes": [c.to_dict() for c in self.changes],
-            "warnings": list(self.warnings),
-        }
+    def fetch(self, url: str, *, field: str, max_bytes: int, accept: str) -> Fetched: ...
 
 
 @dataclass(frozen=True)
@@ -292,12 +139,6 @@ class BootstrapOptions:
     call_max_elapsed: float = 20.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-
-
-# -- errors as problems ------------------------------------------------------------------------
-
-
-problem_for = upstream_problem
 
 
 # -- the orchestration -------------------------------------------------------------------------
@@ -321,7 +162,8 @@ def bootstrap_collection(
     fetcher: Fetcher,
     options: BootstrapOptions | None = None,
 ) -> BootstrapResult:
-    """Create or update the collection; ApiError for bad input, GeoCatalogError for remote failure."""
+    """Create or update the collection; CollectionError for an unusable template, UpstreamError
+    when the GeoCatalog or the Planetary Computer fails."""
     opts = options or BootstrapOptions()
     plan = _gather(request, planetary_computer, fetcher)
     run = _Run(request.collection_id, geocatalog, opts)
@@ -384,9 +226,9 @@ def _fetch_thumbnail(
         fetched = fetcher.fetch(
             ref.href, field="thumbnail", max_bytes=MAX_THUMBNAIL_BYTES, accept="image/*"
         )
-    except ApiError as exc:
+    except CollectionError as exc:
         # The collection is useful without its thumbnail; a rerun adds it once it can be fetched.
-        warnings.append(f"thumbnail not copied: {exc.detail}")
+        warnings.append(f"thumbnail not copied: {exc.message}")
         return None
     media_type = thumbnail_media_type(ref, fetched.content_type)
     return fetched.content, media_type, thumbnail_filename(ref, media_type), ref.title
@@ -463,14 +305,11 @@ class _Run:
             return True
         if operation.error_code == COLLECTION_ALREADY_EXISTS:
             return False
-        raise UpstreamRefused(
+        raise CollectionNotCreated(
             f"GeoCatalog did not create collection {self.cid}: "
             f"{operation.error_message or operation.status}",
-            extra={
-                "upstream": GEOCATALOG,
-                "geocatalogCode": operation.error_code,
-                "operationId": operation.id,
-            },
+            operation_id=operation.id,
+            code=operation.error_code,
         )
 
     def thumbnail(self, thumbnail: tuple[bytes, str, str, str] | None) -> None:
@@ -506,11 +345,11 @@ class _Run:
     def _reconcile(
         self,
         kind: str,
-        desired: tuple[dict[str, Any], ...],
+        desired: tuple[Entry, ...],
         existing: list[dict[str, Any]],
         normalize: Callable[[Mapping[str, Any]], dict[str, Any]],
-        create: Callable[[str, Mapping[str, Any]], dict[str, Any]],
-        replace: Callable[[str, str, Mapping[str, Any]], dict[str, Any]],
+        create: Callable[[str, Entry], dict[str, Any]],
+        replace: Callable[[str, str, Entry], dict[str, Any]],
     ) -> None:
         by_id = {str(e.get("id")): e for e in existing}
         wanted_ids = {d["id"] for d in desired}
@@ -527,14 +366,15 @@ class _Run:
                 except ConflictError:
                     # Exists although the listing did not show it (a concurrent bootstrap).
                     have = {"id": want["id"]}
-            target = {**want, "id": str(have["id"])}
+            target = want.copy()
+            target["id"] = str(have["id"])
             if normalize(have) == normalize(target):
                 self._note(kind, target["id"], UNCHANGED)
             else:
                 self._call(partial(replace, self.cid, target["id"], target))
                 self._note(kind, target["id"], UPDATED)
 
-    def render_options(self, desired: tuple[dict[str, Any], ...]) -> None:
+    def render_options(self, desired: tuple[RenderOption, ...]) -> None:
         existing = self._call(lambda: self.gc.list_render_options(self.cid))
         self._reconcile(
             "render-option",
@@ -545,7 +385,7 @@ class _Run:
             self.gc.replace_render_option,
         )
 
-    def mosaics(self, desired: tuple[dict[str, Any], ...]) -> None:
+    def mosaics(self, desired: tuple[Mosaic, ...]) -> None:
         existing = self._call(lambda: self.gc.list_mosaics(self.cid))
         self._reconcile(
             "mosaic",
@@ -556,7 +396,7 @@ class _Run:
             self.gc.replace_mosaic,
         )
 
-    def tile_settings(self, desired: dict[str, Any]) -> None:
+    def tile_settings(self, desired: TileSettings) -> None:
         try:
             existing: dict[str, Any] | None = self._call(
                 lambda: self.gc.get_tile_settings(self.cid)
@@ -575,11 +415,8 @@ class _Run:
 __all__ = [
     "BootstrapOptions",
     "BootstrapRequest",
-    "BootstrapResult",
-    "Change",
     "CollectionAdmin",
+    "Fetcher",
     "MosaicInfoSource",
     "bootstrap_collection",
-    "parse_bootstrap_request",
-    "problem_for",
 ]

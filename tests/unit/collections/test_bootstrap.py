@@ -10,29 +10,22 @@ from typing import Any
 import pytest
 import responses
 
-from shared.bootstrap import (
-    BootstrapOptions,
-    BootstrapRequest,
-    BootstrapResult,
-    bootstrap_collection,
-    parse_bootstrap_request,
-    problem_for,
-)
-from shared.collection_template import TemplateFetcher, UnprocessableContent, UrlPolicy
+from shared.collections.bootstrap import BootstrapOptions, BootstrapRequest, bootstrap_collection
+from shared.collections.errors import CollectionNotCreated, FetchFailed, TemplateUnusable
+from shared.collections.results import BootstrapResult
+from shared.collections.template_fetch import TemplateFetcher, UrlPolicy
 from shared.geocatalog.errors import (
     ConflictError,
     InvalidRequestError,
     NotFoundError,
     OperationTimeoutError,
-    PermanentError,
     ThrottledError,
     TransientError,
 )
 from shared.geocatalog.models import Operation
 from shared.planetary_computer import PlanetaryComputer
-from shared.problems import InvalidRequest, ServiceUnavailable, UpstreamRefused
 from tests.fake_time import FakeTime
-from tests.unit.bootstrap.fake_geocatalog import FakeCollection, FakeGeoCatalog
+from tests.unit.collections.fake_geocatalog import FakeCollection, FakeGeoCatalog
 
 HERE = Path(__file__).parent
 PC = "https://planetarycomputer.microsoft.com"
@@ -233,16 +226,15 @@ def test_entries_made_by_the_tutorial_under_other_ids_are_updated_not_duplicated
 
 
 @pytest.mark.parametrize(
-    ("answer", "error", "status"),
+    ("answer", "error"),
     [
-        ({"body": "<html>not json</html>"}, UnprocessableContent, 422),
+        ({"body": "<html>not json</html>"}, TemplateUnusable),
         (
             {"json": {"type": "Catalog", "id": "c", "description": "d", "links": []}},
-            UnprocessableContent,
-            422,
+            TemplateUnusable,
         ),
-        ({"status": 404, "json": {"detail": "Not found"}}, UnprocessableContent, 422),
-        ({"status": 502, "body": "bad gateway"}, UpstreamRefused, 502),
+        ({"status": 404, "json": {"detail": "Not found"}}, TemplateUnusable),
+        ({"status": 502, "body": "bad gateway"}, FetchFailed),
     ],
 )
 def test_an_unusable_template_leaves_the_catalog_untouched(
@@ -250,13 +242,11 @@ def test_an_unusable_template_leaves_the_catalog_untouched(
     clock: FakeTime,
     rsps: responses.RequestsMock,
     answer: dict[str, Any],
-    error: type,
-    status: int,
+    error: type[TemplateUnusable | FetchFailed],
 ) -> None:
     rsps.replace(responses.GET, TEMPLATE_URL, **answer)
     with pytest.raises(error) as caught:
         run(gc, clock)
-    assert caught.value.status == status
     assert caught.value.field == "templateUrl"
     assert gc.calls == []
 
@@ -340,10 +330,10 @@ def test_a_failed_create_operation_is_passed_on_with_its_code(
     clock: FakeTime, rsps: responses.RequestsMock
 ) -> None:
     gc = FakeGeoCatalog(fail_create_with="StacValidationFailed")
-    with pytest.raises(UpstreamRefused) as caught:
+    with pytest.raises(CollectionNotCreated) as caught:
         run(gc, clock)
-    assert caught.value.extra["geocatalogCode"] == "StacValidationFailed"
-    assert caught.value.extra["operationId"] == "op-1"
+    assert caught.value.code == "StacValidationFailed"
+    assert caught.value.operation_id == "op-1"
     assert "create_render_option" not in gc.calls
 
 
@@ -414,62 +404,3 @@ def test_a_create_that_loses_a_race_in_its_operation_is_updated_instead(
     assert not result.created
     assert actions(result, "collection") == {"s2-copy": "updated"}
     assert len(gc.collections["s2-copy"].render_options) == len(mosaic_info()["renderOptions"])
-
-
-# -- request validation -------------------------------------------------------------------------------
-
-
-def test_a_valid_request() -> None:
-    request = parse_bootstrap_request(
-        {"id": "s2-copy", "templateUrl": f" {TEMPLATE_URL} ", "title": " Demo "}, POLICY
-    )
-    assert request == BootstrapRequest("s2-copy", TEMPLATE_URL, "Demo")
-
-
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ([], "body"),
-        ({"templateUrl": TEMPLATE_URL}, "id"),
-        ({"id": 7, "templateUrl": TEMPLATE_URL}, "id"),
-        ({"id": "ab", "templateUrl": TEMPLATE_URL}, "id"),
-        ({"id": "Has Spaces", "templateUrl": TEMPLATE_URL}, "id"),
-        ({"id": "-leading", "templateUrl": TEMPLATE_URL}, "id"),
-        ({"id": "x" * 33, "templateUrl": TEMPLATE_URL}, "id"),
-        ({"id": "s2-copy"}, "templateUrl"),
-        ({"id": "s2-copy", "templateUrl": ""}, "templateUrl"),
-        ({"id": "s2-copy", "templateUrl": "not a url"}, "templateUrl"),
-        ({"id": "s2-copy", "templateUrl": "https://evil.example/c.json"}, "templateUrl"),
-        ({"id": "s2-copy", "templateUrl": TEMPLATE_URL.replace("https", "http")}, "templateUrl"),
-        ({"id": "s2-copy", "templateUrl": TEMPLATE_URL, "title": ""}, "title"),
-        ({"id": "s2-copy", "templateUrl": TEMPLATE_URL, "title": 3}, "title"),
-        ({"id": "s2-copy", "templateUrl": TEMPLATE_URL, "title": "t" * 257}, "title"),
-        ({"id": "s2-copy", "templateUrl": TEMPLATE_URL, "templateURL": "x"}, "templateURL"),
-    ],
-)
-def test_invalid_requests_name_the_field(body: Any, field: str) -> None:
-    with pytest.raises(InvalidRequest) as caught:
-        parse_bootstrap_request(body, POLICY)
-    assert caught.value.field == field
-    assert caught.value.status == 400
-
-
-# -- remote errors as problems ------------------------------------------------------------------------
-
-
-def test_problem_for_maps_remote_errors() -> None:
-    refused = problem_for(InvalidRequestError("no", status=400, code="InvalidInput"))
-    assert isinstance(refused, UpstreamRefused)
-    assert refused.extra == {
-        "upstream": "GeoCatalog",
-        "upstreamStatus": 400,
-        "geocatalogCode": "InvalidInput",
-    }
-    busy = problem_for(ThrottledError("slow", status=429, retry_after=2.2))
-    assert isinstance(busy, ServiceUnavailable)
-    assert busy.extra["retryAfter"] == 3
-    down = problem_for(TransientError("down", service="Planetary Computer", status=503, code="X"))
-    assert isinstance(down, ServiceUnavailable)
-    assert down.extra["upstreamCode"] == "X"
-    assert "geocatalogCode" not in down.extra
-    assert isinstance(problem_for(PermanentError("forbidden", status=403)), UpstreamRefused)

@@ -15,9 +15,9 @@ import responses
 from function_app import app
 from shared.runtime import reset_runtime, runtime
 from tests.triggers import function_by_name, http_request, invoke
-from tests.unit.bootstrap.fake_geocatalog import FakeGeoCatalog
+from tests.unit.collections.fake_geocatalog import FakeGeoCatalog
 
-HERE = Path(__file__).parent
+TESTS = Path(__file__).parents[2]
 GEOCATALOG = "http://127.0.0.1:9"  # nothing listens: a call that should not happen fails loudly
 PC = "https://planetarycomputer.microsoft.com"
 TEMPLATE_URL = f"{PC}/api/stac/v1/collections/sentinel-2-l2a"
@@ -129,9 +129,14 @@ def test_an_unreachable_template_is_502() -> None:
 
 def pc_answers(mock: responses.RequestsMock) -> None:
     render = json.loads(
-        (HERE.parents[1] / "fixtures" / "render" / "pc-apis.collection_config.json").read_text()
+        (TESTS / "fixtures" / "render" / "pc-apis.collection_config.json").read_text()
     )
-    mock.get(TEMPLATE_URL, json=json.loads((HERE / "data" / "sentinel-2-l2a.json").read_text()))
+    mock.get(
+        TEMPLATE_URL,
+        json=json.loads(
+            (TESTS / "unit" / "collections" / "data" / "sentinel-2-l2a.json").read_text()
+        ),
+    )
     mock.get(THUMBNAIL_URL, body=b"\x89PNG thumbnail", content_type="image/png")
     mock.get(f"{PC}/api/data/v1/mosaic/info", json=render["sentinel-2-l2a"]["mosaic_info"])
 
