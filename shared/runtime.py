@@ -15,7 +15,7 @@ import requests
 
 from shared.bootstrap import BootstrapRequest, bootstrap_collection
 from shared.collection_template import TemplateFetcher, UrlPolicy
-from shared.geocatalog.client import GeoCatalogClient, new_session
+from shared.geocatalog.client import GeoCatalogClient
 from shared.geocatalog.errors import NotFoundError
 from shared.ingestion_sources import (
     ChainedSasProvider,
@@ -24,6 +24,7 @@ from shared.ingestion_sources import (
 )
 from shared.jobs.listing import JobIndex
 from shared.jobs.store import JobStore
+from shared.outbound.session import new_session
 from shared.payloads import PayloadStore
 from shared.pipeline.deps import PipelineDeps
 from shared.planetary_computer import PlanetaryComputer
