@@ -1,4 +1,5 @@
-"""Outbound HTTP: the one layer every request the service makes is built on.
+"""Outbound HTTP: the session every `requests` client of the service uses, and the one guarded
+path for fetching on a caller's behalf (templates, thumbnails, sources, item URLs).
 
 - `new_session(pool_size)`: the session of every client (GeoCatalog, Planetary Computer, sources,
   templates). It does not touch logging: `shared.log_redaction.install()` is a start-up call.
@@ -12,25 +13,25 @@
   `retry_after`), `FetchUnavailable` (5xx, 408, network, timeout), `FetchInvalid` (permanent),
   with its kinds `FetchNotAllowed` (the URL or a redirect hop; `problem`, `redirected`) and
   `FetchRefused` (a 4xx; `status`). Messages never carry a query string; `url` is the URL as
-  `display_url` shows it and `host` its host.
+  `display_url` shows it and `host` its host (and port).
 - `parse_retry_after(headers)`: delta-seconds or HTTP-date (and Azure's millisecond headers),
   within 0..`MAX_RETRY_AFTER_SECONDS`.
 - `display_url` (logs and errors) and `redact_url` (records: only the SAS signature goes).
 
 The sources use it through `shared.sources.http.SourceHttp`, which adds bounded tries of one
-document and maps the errors to `SourceError`s. A template or thumbnail fetcher uses it so:
+document (only the sources retry) and maps the errors to `SourceError`s. A template or thumbnail
+fetcher (one GET, no retries, the caller's byte bound) uses it so:
 
-    http = GuardedHttp(session, FetchPolicy.from_settings(settings), timeout=15.0)
-    try:
-        fetched = http.fetch(url, accept="application/json", max_bytes=5 * 1024 * 1024)
-    except FetchNotAllowed as exc:   # 400 naming the field: exc.problem
-    except FetchThrottled as exc:    # 503 with retryAfter = ceil(exc.retry_after)
-    except FetchUnavailable as exc:  # 502 with upstreamHost = exc.host, upstreamStatus = exc.status
-    except FetchInvalid as exc:      # 422: a 4xx (exc.status), too many redirects, too large
-    # then: json.loads(fetched.content), or the thumbnail's fetched.content_type (checked by the
-    # caller: the layer does not judge content types)
+    http = GuardedHttp(new_session(pool_size=4), FetchPolicy.from_settings(settings), timeout=15.0)
+    fetched = http.fetch(url, accept="application/json", max_bytes=5 * 1024 * 1024)
+    template = json.loads(fetched.content)  # a thumbnail: fetched.content, fetched.content_type
 
-Checking a URL before any request (to name the request field at fault) is `policy.problem(url)`.
+and maps, in one place: `FetchNotAllowed` to a 400 naming the request field (`exc.problem`; check
+`http.policy.problem(url)` first to refuse before any request); `FetchThrottled` to a 503 with
+`retryAfter` = ceil(`exc.retry_after`); `FetchUnavailable` to a 502 with `upstreamHost` =
+`exc.host` and `upstreamStatus` = `exc.status`; any other `FetchInvalid` (a 4xx answer, more than
+5 redirects, a body over the bound) to a 422. The layer does not judge content types: the
+caller reads `fetched.content_type` (media type only, lower case) as it sees fit.
 """
 
 from __future__ import annotations
