@@ -14,6 +14,11 @@ from functions import (
     pipeline_queues,
     ui_pages,
 )
+from shared import log_redaction
+
+# Start-up, once per worker process (the local host imports this module too): urllib3 logs
+# request lines with their query string, and a caller's URL may carry a SAS.
+log_redaction.install()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 

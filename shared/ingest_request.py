@@ -27,6 +27,7 @@ from shared.contract import (
 )
 from shared.geocatalog.models import COLLECTION_ID_RULE, is_valid_collection_id
 from shared.json_values import MAX_JSON_DEPTH, json_depth_exceeds
+from shared.outbound.urls import redact_url
 from shared.problems import FieldError, InvalidRequest, PayloadTooLarge
 from shared.settings import Settings
 from shared.sources.specs import (
@@ -38,7 +39,6 @@ from shared.sources.specs import (
     SourceUrl,
     source_model,
 )
-from shared.sources.urls import redact_url
 
 DEFAULT_DROP_ASSETS: Final = ("rendered_preview", "preview", "tilejson")
 # dropAssets is stored in the job row (one Table property): bounded so that it always fits.

@@ -4,8 +4,9 @@ The service's own messages never carry a URL query or a header. urllib3, underne
 logs every request line at DEBUG with its query string ("GET /path?sv=...&sig=..."), and retries
 and redirects with the full URL; a caller's source URL may carry its own SAS (a private static
 catalog, item URLs). `install()` puts a filter on those loggers that rewrites each record's message
-and arguments before any handler sees it. It is installed with every HTTP session the service
-creates (`shared.geocatalog.client.new_session`).
+and arguments before any handler sees it. It is a start-up call, made once where the app starts
+(`function_app.py`, which the local host imports too) and by the tests that read such logs;
+building a session (`shared.outbound.new_session`) does not do it.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ _FILTER: Final = RedactSecrets()
 
 
 def install(names: tuple[str, ...] = URL_LOGGERS) -> None:
-    """Attach the filter to each logger once (idempotent, cheap: call it wherever sessions are made)."""
+    """Attach the filter to each logger (idempotent: a second call adds nothing)."""
     for name in names:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

@@ -14,13 +14,13 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from shared.geocatalog.client import new_session
 from shared.geocatalog.errors import (
     PermanentError,
     error_from_exception,
     error_from_response,
 )
 from shared.geocatalog.models import SasToken
+from shared.outbound.session import new_session
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import requests
 
 from shared.collections.ensure import ensure_collection
 from shared.collections.template_fetch import UrlPolicy
-from shared.geocatalog.client import GeoCatalogClient, new_session
+from shared.geocatalog.client import GeoCatalogClient
 from shared.ingestion_sources import (
     ChainedSasProvider,
     IngestionSourceManager,
@@ -23,6 +23,7 @@ from shared.ingestion_sources import (
 )
 from shared.jobs.listing import JobIndex
 from shared.jobs.store import JobStore
+from shared.outbound.session import new_session
 from shared.payloads import PayloadStore
 from shared.pipeline.deps import PipelineDeps
 from shared.planetary_computer import PlanetaryComputer

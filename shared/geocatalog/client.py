@@ -20,9 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from shared import log_redaction
 from shared.geocatalog.auth import TokenProvider, token_provider_for
 from shared.geocatalog.errors import (
     NotFoundError,
@@ -39,6 +37,7 @@ from shared.geocatalog.models import (
     OperationStatus,
     SasToken,
 )
+from shared.outbound.session import new_session
 from shared.ratelimit import AdaptiveRateLimiter
 from shared.settings import CredentialMode, GeoCatalogSettings, SettingsError
 
@@ -47,8 +46,6 @@ logger = logging.getLogger(__name__)
 _OPERATION_ID_IN_URL = re.compile(r"/operations/([^/?#]+)")
 # Paging is bounded so a service that keeps answering `nextLink` cannot spin a caller forever.
 MAX_PAGES = 1000
-# Connections kept per host: one Functions worker runs several invocations on threads at once.
-POOL_SIZE = 32
 
 
 def _body(body: Mapping[str, Any] | bytes) -> dict[str, Any]:
@@ -57,16 +54,6 @@ def _body(body: Mapping[str, Any] | bytes) -> dict[str, Any]:
 
 def _segment(value: str) -> str:
     return quote(value, safe="")
-
-
-def new_session(pool_size: int = POOL_SIZE) -> requests.Session:
-    # urllib3 logs request lines with their query string at DEBUG; source URLs may carry a SAS.
-    log_redaction.install()
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 class GeoCatalogClient:
@@ -772,4 +759,4 @@ def _sas_source_body(source_id: str, container_url: str, sas_token: str) -> dict
     }
 
 
-__all__ = ["MAX_PAGES", "GeoCatalogClient", "new_session"]
+__all__ = ["MAX_PAGES", "GeoCatalogClient"]

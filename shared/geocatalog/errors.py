@@ -8,13 +8,12 @@ reconcile a conflict, wait the asked delay, let the host retry, or record a perm
 from __future__ import annotations
 
 import json
-import time
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
 from shared.log_redaction import redact_secrets
+from shared.outbound.retry_after import parse_retry_after
 
 GEOCATALOG = "GeoCatalog"
 
@@ -96,31 +95,6 @@ class PermanentError(UpstreamError):
 
 
 _TRANSIENT_STATUSES = frozenset({408, 500, 502, 503, 504})
-
-
-def parse_retry_after(headers: Any, *, now: float | None = None) -> float | None:
-    """Seconds to wait from `retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After` (seconds or date)."""
-    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-        raw = headers.get(name)
-        if raw:
-            try:
-                return max(0.0, float(raw) / 1000.0)
-            except ValueError:
-                continue
-    raw = headers.get("Retry-After")
-    if not raw:
-        return None
-    raw = raw.strip()
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
 
 
 def _error_fields(response: requests.Response) -> tuple[str | None, str | None]:
@@ -207,6 +181,5 @@ __all__ = [
     "UpstreamError",
     "error_from_exception",
     "error_from_response",
-    "parse_retry_after",
     "redact",
 ]

@@ -19,9 +19,9 @@ from shared.ingest_request import IngestRequest, parse_ingest_request
 from shared.jobs.records import JobRecord
 from shared.jobs.store import JobExists
 from shared.messages import PlanMessage
+from shared.outbound.urls import redact_url
 from shared.pipeline.deps import PipelineDeps
 from shared.problems import ServiceUnavailable, Unprocessable, upstream_problem
-from shared.sources.urls import redact_url
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from shared.outbound.urls import display_url
 from shared.sources.base import ItemReadCode, RawItem
 from shared.sources.errors import SourceInvalid, SourceUnavailable
 from shared.sources.http import SourceHttp, decode_json
-from shared.sources.urls import display_url
 
 
 def read_item_url(http: SourceHttp, url: str, *, fetch_url: str | None = None) -> RawItem:

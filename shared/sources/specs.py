@@ -37,7 +37,8 @@ from shared.contract import (
     refuse_non_finite,
     settings_of,
 )
-from shared.sources.urls import display_url, redact_url, url_problem
+from shared.outbound.policy import FetchPolicy
+from shared.outbound.urls import display_url, redact_url
 from shared.stac_values import GEOMETRY_TYPES, bbox_problem, parse_rfc3339
 
 MAX_URL_LENGTH: Final = 2048
@@ -79,7 +80,7 @@ def url_detail(value: str, info: ValidationInfo) -> str | None:
     if len(value) > MAX_URL_LENGTH:
         return f"must be at most {MAX_URL_LENGTH} characters"
     settings = settings_of(info)
-    return url_problem(value, settings) if settings is not None else None
+    return FetchPolicy.from_settings(settings).problem(value) if settings is not None else None
 
 
 def _max_items(value: object, info: ValidationInfo) -> int | None:

@@ -33,11 +33,11 @@ from pystac_client.item_search import ItemSearch
 from pystac_client.stac_api_io import StacApiIO
 from pystac_client.warnings import DoesNotConformTo
 
+from shared.outbound.urls import display_url
 from shared.sources.base import MAX_CURSOR_BYTES, Cursor, RawItem, SourcePage, cursor_size
 from shared.sources.errors import SourceError, SourceInvalid
 from shared.sources.http import SourceHttp
 from shared.sources.specs import StacSearchSource
-from shared.sources.urls import display_url
 
 logger = logging.getLogger(__name__)
 

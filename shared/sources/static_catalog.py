@@ -25,6 +25,7 @@ import logging
 from typing import Any, Final
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
+from shared.outbound.urls import display_url
 from shared.sources.base import (
     MAX_CURSOR_BYTES,
     Cursor,
@@ -38,7 +39,6 @@ from shared.sources.errors import SourceInvalid, SourceUnavailable
 from shared.sources.http import SourceHttp
 from shared.sources.item_fetch import read_item_url
 from shared.sources.specs import StaticCatalogSource
-from shared.sources.urls import display_url
 
 logger = logging.getLogger(__name__)
 

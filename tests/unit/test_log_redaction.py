@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from shared.geocatalog.client import new_session
-from shared.log_redaction import RedactSecrets, redact_secrets
+from shared import log_redaction
+from shared.log_redaction import URL_LOGGERS, RedactSecrets, redact_secrets
+
+REPO = Path(__file__).resolve().parents[2]
 
 SIG = "placeholder-signature-that-must-never-be-logged"
 PATH = f"/catalog/items/a.json?sv=2024-05-04&se=2099-01-01&sr=c&sp=rl&sig={SIG}"
@@ -26,10 +31,10 @@ def test_redact_secrets(text: str, expected: str) -> None:
     assert redact_secrets(text) == expected
 
 
-def test_urllib3_request_lines_are_redacted_once_a_session_exists(
+def test_urllib3_request_lines_are_redacted_once_installed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    new_session().close()
+    log_redaction.install()
     pool = logging.getLogger("urllib3.connectionpool")
     retry = logging.getLogger("urllib3.util.retry")
     with caplog.at_level(logging.DEBUG):
@@ -63,7 +68,22 @@ def test_the_filter_keeps_every_record_and_leaves_other_arguments_alone() -> Non
 
 
 def test_installing_twice_adds_one_filter() -> None:
-    new_session().close()
-    new_session().close()
-    filters = logging.getLogger("urllib3.connectionpool").filters
-    assert sum(isinstance(f, RedactSecrets) for f in filters) == 1
+    log_redaction.install()
+    log_redaction.install()
+    for name in URL_LOGGERS:
+        filters = logging.getLogger(name).filters
+        assert sum(isinstance(f, RedactSecrets) for f in filters) == 1
+
+
+def test_the_app_installs_the_filter_when_it_starts() -> None:
+    # A fresh interpreter: importing the app is what the Functions host (and the local host) do.
+    probe = (
+        "import logging, function_app\n"
+        "from shared.log_redaction import URL_LOGGERS, RedactSecrets\n"
+        "print(all(any(isinstance(f, RedactSecrets) for f in logging.getLogger(n).filters)"
+        " for n in URL_LOGGERS))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "True"

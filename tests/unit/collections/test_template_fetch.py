@@ -12,6 +12,7 @@ import responses
 
 from shared.collections.errors import FetchFailed, FetchThrottled, TemplateUnusable, UrlNotAllowed
 from shared.collections.template_fetch import TemplateFetcher, UrlPolicy
+from shared.outbound import MAX_REDIRECTS
 from shared.settings import GeoCatalogSettings, Settings, StorageSettings
 
 DATA = Path(__file__).parent / "data"
@@ -155,8 +156,10 @@ def test_redirects_are_followed_only_to_allowed_hosts(
 
 def test_redirect_loops_end(fetcher: TemplateFetcher, rsps: responses.RequestsMock) -> None:
     rsps.get(f"{PC}/loop", status=302, headers={"Location": f"{PC}/loop"})
-    with pytest.raises(TemplateUnusable, match="redirects more than"):
+    with pytest.raises(TemplateUnusable, match=f"more than {MAX_REDIRECTS} redirects"):
         fetcher.fetch_json(f"{PC}/loop", field="templateUrl")
+    # The outbound layer's limit: the first request and MAX_REDIRECTS hops.
+    assert len(rsps.calls) == MAX_REDIRECTS + 1
 
 
 def test_oversized_bodies_are_refused(policy: UrlPolicy, rsps: responses.RequestsMock) -> None:

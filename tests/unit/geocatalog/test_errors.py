@@ -1,9 +1,9 @@
-"""Error mapping: every status class, the three Retry-After forms, the body shapes, redaction."""
+"""Error mapping: every status class, Retry-After taken from the answer, the body shapes, redaction."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -19,7 +19,6 @@ from shared.geocatalog.errors import (
     UpstreamError,
     error_from_exception,
     error_from_response,
-    parse_retry_after,
     redact,
 )
 
@@ -128,23 +127,18 @@ def test_throttled_with_retry_after_milliseconds(header: str) -> None:
 
 
 def test_throttled_with_retry_after_as_http_date() -> None:
-    now = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
-    later = format_datetime(datetime(2026, 5, 1, 12, 0, 30, tzinfo=UTC), usegmt=True)
-    assert parse_retry_after({"Retry-After": later}, now=now.timestamp()) == 30.0
-    # A date in the past means "now", never a negative delay.
-    earlier = format_datetime(datetime(2026, 5, 1, 11, 0, 0, tzinfo=UTC), usegmt=True)
-    assert parse_retry_after({"Retry-After": earlier}, now=now.timestamp()) == 0.0
+    # Every form is read by `shared.outbound.parse_retry_after` (tests/unit/outbound); here only
+    # that the mapping uses it.
+    later = format_datetime(datetime.now(UTC) + timedelta(minutes=5), usegmt=True)
+    error = error_from_response(response(429, None, {"Retry-After": later}), what="POST /x")
+    assert error.retry_after is not None
+    assert 0 < error.retry_after <= 300
 
 
 def test_throttled_without_retry_after_leaves_the_delay_to_the_caller() -> None:
     error = error_from_response(response(429, {"error": {"code": "TooManyRequests"}}), what="x")
     assert isinstance(error, ThrottledError)
     assert error.retry_after is None
-
-
-def test_garbage_retry_after_is_ignored() -> None:
-    assert parse_retry_after({"Retry-After": "soon"}) is None
-    assert parse_retry_after({"retry-after-ms": "abc"}) is None
 
 
 def test_transient_keeps_a_retry_after_too() -> None:
