@@ -17,7 +17,7 @@ from shared.bootstrap import BootstrapRequest, bootstrap_collection
 from shared.collection_template import TemplateFetcher, UrlPolicy
 from shared.geocatalog.client import GeoCatalogClient, new_session
 from shared.geocatalog.errors import NotFoundError
-from shared.ingestion_sources import (
+from shared.geocatalog.ingestion_sources import (
     ChainedSasProvider,
     IngestionSourceManager,
     PlanetaryComputerSasProvider,
@@ -61,7 +61,7 @@ class Runtime:
         return new_session()
 
     @cached_property
-    def sources(self) -> IngestionSourceManager:
+    def ingestion_sources(self) -> IngestionSourceManager:
         """Ingestion sources, cached per process; SAS tokens signed by the app for the watched
         containers (storage routes), else from the Planetary Computer."""
         return IngestionSourceManager(
@@ -103,8 +103,8 @@ class Runtime:
             settings=events,
             blobs=self.blob_access,
             state=BlobStateStore(table),
-            sources=ContainerSources(
-                pipeline.sources,
+            ingestion_sources=ContainerSources(
+                pipeline.ingestion_sources,
                 self.geocatalog,
                 geocatalog_identity_object_id=events.geocatalog_identity_object_id,
             ),
@@ -127,7 +127,7 @@ class Runtime:
             queues=queues,
             payloads=payloads,
             catalog=self.geocatalog,
-            sources=self.sources,
+            ingestion_sources=self.ingestion_sources,
             http=self.source_session,
             ensure_collection=self.ensure_collection,
         )

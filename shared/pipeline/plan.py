@@ -11,8 +11,8 @@ import logging
 from dataclasses import replace
 
 from shared.geocatalog.errors import GeoCatalogError, ThrottledError, TransientError
+from shared.geocatalog.ingestion_sources import SourceStatus
 from shared.ingest_request import IngestRequest, parse_ingest_request
-from shared.ingestion_sources import SourceStatus
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.source_problems import JobProblem
@@ -23,7 +23,7 @@ from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
 from shared.problems import ApiError
-from shared.sources import open_source
+from shared.sources import open_reader
 from shared.sources.base import SourcePage
 from shared.sources.errors import SourceInvalid, SourceThrottled, SourceUnavailable
 from shared.sources.specs import InlineItemsSource
@@ -116,7 +116,8 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     containers = sorted({c for p in prepared if isinstance(p, PreparedItem) for c in p.containers})
     try:
         source_status = {
-            c: deps.sources.ensure(c, dry_run=job.dry_run).status.value for c in containers
+            c: deps.ingestion_sources.ensure(c, dry_run=job.dry_run).status.value
+            for c in containers
         }
     except ThrottledError as exc:
         _requeue(message, exc.retry_after, deps)
@@ -208,7 +209,7 @@ def _read_page(
 ) -> SourcePage:
     source = request.source
     inline = (lambda: source.items) if isinstance(source, InlineItemsSource) else None
-    reader = open_source(
+    reader = open_reader(
         source, session=deps.http, settings=deps.settings, inline_items=inline, pause=deps.sleep
     )
     return reader.read_page(message.cursor, limit)

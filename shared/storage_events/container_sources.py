@@ -11,8 +11,8 @@ import threading
 from typing import Protocol
 
 from shared.geocatalog.errors import ConflictError
+from shared.geocatalog.ingestion_sources import IngestionSourceManager, SourceStatus
 from shared.geocatalog.models import IngestionSource
-from shared.ingestion_sources import IngestionSourceManager, SourceStatus
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import pytest
 from local.emulator.geocatalog import GeoCatalogConfig, start_geocatalog_emulator
 from local.emulator.geocatalog.emulator import RunningEmulator
 from shared.geocatalog.client import GeoCatalogClient
-from shared.ingestion_sources import IngestionSourceManager, SourceStatus
+from shared.geocatalog.ingestion_sources import IngestionSourceManager, SourceStatus
 from shared.settings import CredentialMode, GeoCatalogSettings
 from shared.storage_events.container_sources import MANAGED_IDENTITY_KIND, ContainerSources
 

@@ -5,14 +5,14 @@ from datetime import timedelta
 import pytest
 
 from shared.geocatalog.errors import NotFoundError, ThrottledError
-from shared.geocatalog.models import IngestionSource, SasToken
-from shared.ingestion_sources import (
+from shared.geocatalog.ingestion_sources import (
     ChainedSasProvider,
     IngestionSourceManager,
     PlanetaryComputerSasProvider,
     SourceStatus,
     blob_container_parts,
 )
+from shared.geocatalog.models import IngestionSource, SasToken
 from tests.fakes import NOW, FakeSasProvider, FakeSourceCatalog
 
 S2 = "https://sentinel2l2a01.blob.core.windows.net/sentinel2-l2"
