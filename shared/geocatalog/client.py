@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from shared import log_redaction
 from shared.geocatalog.auth import TokenProvider, token_provider_for
+from shared.geocatalog.container_urls import container_key
 from shared.geocatalog.errors import (
     NotFoundError,
     PermanentError,
@@ -622,15 +623,16 @@ class GeoCatalogClient:
         return IngestionSource.from_json(self._object(response, f"GET {path}"))
 
     def find_ingestion_source(self, container_url: str) -> IngestionSource | None:
-        """The source registered for a container, if any (the listing omits URLs: get each)."""
-        wanted = _container_key(container_url)
+        """The source registered for a container, if any (the listing omits URLs: get each);
+        URLs are compared by `container_key`, as the ingestion-source manager does."""
+        wanted = container_key(container_url)
         for summary in self.list_ingestion_sources():
             try:
                 source = self.get_ingestion_source(summary.id)
             except NotFoundError:
                 # Deleted between the listing and the read.
                 continue
-            if source.container_url and _container_key(source.container_url) == wanted:
+            if source.container_url and container_key(source.container_url) == wanted:
                 return source
         return None
 
@@ -753,11 +755,6 @@ def _next_link(page: Mapping[str, Any]) -> dict[str, Any] | None:
 def _next_href(page: Mapping[str, Any]) -> str | None:
     link = _next_link(page)
     return str(link["href"]) if link is not None else None
-
-
-def _container_key(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 def _sas_source_body(source_id: str, container_url: str, sas_token: str) -> dict[str, Any]:

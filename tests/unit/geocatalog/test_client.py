@@ -569,8 +569,16 @@ def source_body(source_id: str, container: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "https://Sentinel2L2A01.blob.core.windows.net/sentinel2-l2/",
+        "https://sentinel2l2a01.blob.core.windows.net:443/sentinel2-l2",
+        "https://sentinel2l2a01.blob.core.windows.net/sentinel2-l2?sv=2021-06-08&sig=placeholder",
+    ],
+)
 def test_find_ingestion_source_lists_then_reads_each(
-    client: GeoCatalogClient, rsps: responses.RequestsMock
+    client: GeoCatalogClient, rsps: responses.RequestsMock, asked: str
 ) -> None:
     rsps.get(
         f"{BASE}/inma/ingestion-sources",
@@ -598,9 +606,7 @@ def test_find_ingestion_source_lists_then_reads_each(
         f"{BASE}/inma/ingestion-sources/s3",
         json=source_body("s3", "https://sentinel2l2a01.blob.core.windows.net/sentinel2-l2"),
     )
-    found = client.find_ingestion_source(
-        "https://Sentinel2L2A01.blob.core.windows.net/sentinel2-l2/"
-    )
+    found = client.find_ingestion_source(asked)
     assert found is not None
     assert found.id == "s3"
 
