@@ -1,4 +1,8 @@
-"""The Function App: one FunctionApp, one Blueprint per trigger family in functions/."""
+"""The Function App: one FunctionApp, one Blueprint per trigger family in functions/.
+
+Importing it is the worker's start: `shared.startup.start()` is every process-wide effect the
+service has (log levels, the settings check); nothing else happens as a side effect of first use.
+"""
 
 import azure.functions as func
 
@@ -14,6 +18,9 @@ from functions import (
     pipeline_queues,
     ui_pages,
 )
+from shared import startup
+
+startup.start()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 

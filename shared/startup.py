@@ -1,0 +1,62 @@
+"""The app's start-up effects, all of them, in one place: nothing else changes process-wide state
+or creates storage as a side effect of being used.
+
+- `start()` runs once per worker process, when the Functions worker (or the local host) imports
+  `function_app`: it sets the log levels the service relies on and checks the settings, logging
+  a missing or malformed one by name. It never raises: the functions that do not need the bad
+  setting keep working, and `GET /api/health` names it too.
+- `prepare_storage(settings)` creates the pipeline's queues and their `-poison` queues, the job
+  table and the payload container when they are missing. In Azure the Bicep creates them up
+  front (infra/main.bicep); the local stack, the tests and the benchmarks call it before they
+  start the host. It is idempotent.
+
+Tests that change settings call `shared.runtime.reset()`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shared.jobs.store import JobStore
+from shared.payloads import PayloadStore
+from shared.queues import IngestQueues
+from shared.settings import Settings, SettingsError
+from shared.storage import blob_container, table_client
+
+logger = logging.getLogger(__name__)
+
+
+def start() -> None:
+    """The worker process's start-up: log levels, then a settings check (see the module)."""
+    configure_logging()
+    check_settings()
+
+
+def configure_logging() -> None:
+    """Process-wide log settings."""
+    # azure-core logs every request it sends at INFO (headers and queries redacted, but a line per
+    # queue message and table write); the worker ships each record to Application Insights.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+
+
+def check_settings() -> Settings | None:
+    """The settings as the environment holds them now, or None after logging what is wrong.
+
+    Not cached: the process's settings are read (and cached) on first use by `runtime()`.
+    """
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        logger.error("the app is misconfigured: %s", exc)
+        return None
+
+
+def prepare_storage(settings: Settings) -> None:
+    """Create what the pipeline stores into when it is missing: queues (and `-poison` queues),
+    the job table, the payload container."""
+    JobStore(table_client(settings.storage, settings.jobs_table)).ensure_table()
+    IngestQueues(settings.storage, settings.queues).ensure()
+    PayloadStore(blob_container(settings.storage, settings.payload_container)).ensure()
+
+
+__all__ = ["check_settings", "configure_logging", "prepare_storage", "start"]
