@@ -38,7 +38,6 @@ from shared.geocatalog.models import (
     Operation,
     OperationPage,
     OperationStatus,
-    SasToken,
 )
 from shared.ratelimit import AdaptiveRateLimiter
 from shared.settings import CredentialMode, GeoCatalogSettings, SettingsError
@@ -272,17 +271,6 @@ class GeoCatalogClient:
 
     # -- collections -----------------------------------------------------------------------------
 
-    def list_collections(self) -> list[dict[str, Any]]:
-        collections: list[dict[str, Any]] = []
-        path: str | None = "/stac/collections"
-        for _ in range(MAX_PAGES):
-            if path is None:
-                break
-            body = self._object(self._request("GET", path), "GET /stac/collections")
-            collections.extend(c for c in body.get("collections", []) if isinstance(c, dict))
-            path = _next_href(body)
-        return collections
-
     def get_collection(self, collection_id: str, *, sign: bool = False) -> dict[str, Any]:
         path = f"/stac/collections/{_segment(collection_id)}"
         response = self._request(
@@ -396,10 +384,6 @@ class GeoCatalogClient:
         )
         return self._object(response, f"{method} {path}")
 
-    def delete_collection_asset(self, collection_id: str, key: str) -> None:
-        path = f"/stac/collections/{_segment(collection_id)}/assets/{_segment(key)}"
-        self._request("DELETE", path, ids={"collection_id": collection_id, "asset_key": key})
-
     def get_collection_thumbnail(self, collection_id: str) -> bytes:
         path = f"/stac/collections/{_segment(collection_id)}/thumbnail"
         response = self._request("GET", path, accept="*/*", ids={"collection_id": collection_id})
@@ -437,10 +421,6 @@ class GeoCatalogClient:
         response = self._request("PUT", path, json_body=body, ids=ids)
         return self._object(response, f"PUT {path}")
 
-    def _delete_config(self, collection_id: str, kind: str, config_id: str) -> None:
-        path = self._config_path(collection_id, kind, config_id)
-        self._request("DELETE", path, ids={"collection_id": collection_id, "config_id": config_id})
-
     def list_render_options(self, collection_id: str) -> list[dict[str, Any]]:
         return self._list_config(collection_id, "render-options")
 
@@ -452,9 +432,6 @@ class GeoCatalogClient:
     ) -> dict[str, Any]:
         return self._replace_config(collection_id, "render-options", option_id, option)
 
-    def delete_render_option(self, collection_id: str, option_id: str) -> None:
-        self._delete_config(collection_id, "render-options", option_id)
-
     def list_mosaics(self, collection_id: str) -> list[dict[str, Any]]:
         return self._list_config(collection_id, "mosaics")
 
@@ -465,9 +442,6 @@ class GeoCatalogClient:
         self, collection_id: str, mosaic_id: str, mosaic: Mapping[str, Any]
     ) -> dict[str, Any]:
         return self._replace_config(collection_id, "mosaics", mosaic_id, mosaic)
-
-    def delete_mosaic(self, collection_id: str, mosaic_id: str) -> None:
-        self._delete_config(collection_id, "mosaics", mosaic_id)
 
     def get_tile_settings(self, collection_id: str) -> dict[str, Any]:
         path = self._config_path(collection_id, "tile-settings")
@@ -513,16 +487,6 @@ class GeoCatalogClient:
             "DELETE", path, ids={"collection_id": collection_id, "item_id": item_id}
         )
         return self._operation(response, f"DELETE {path}")
-
-    def get_item(self, collection_id: str, item_id: str, *, sign: bool = False) -> dict[str, Any]:
-        path = f"/stac/collections/{_segment(collection_id)}/items/{_segment(item_id)}"
-        response = self._request(
-            "GET",
-            path,
-            params=_sign(sign),
-            ids={"collection_id": collection_id, "item_id": item_id},
-        )
-        return self._object(response, f"GET {path}")
 
     def search(self, body: Mapping[str, Any], *, sign: bool = False) -> dict[str, Any]:
         """One page of `POST /stac/search` (a FeatureCollection)."""
@@ -667,70 +631,6 @@ class GeoCatalogClient:
         path = f"/inma/ingestion-sources/{_segment(source_id)}"
         self._request("DELETE", path, ids={"ingestion_source_id": source_id})
 
-    # -- bulk ingestion ----------------------------------------------------------------------------
-
-    def create_ingestion(
-        self,
-        collection_id: str,
-        *,
-        catalog_url: str,
-        display_name: str | None = None,
-        skip_existing_items: bool = True,
-        keep_original_assets: bool = False,
-    ) -> dict[str, Any]:
-        path = f"/inma/collections/{_segment(collection_id)}/ingestions"
-        body: dict[str, Any] = {
-            "importType": "StaticCatalog",
-            "sourceCatalogUrl": catalog_url,
-            "skipExistingItems": skip_existing_items,
-            "keepOriginalAssets": keep_original_assets,
-        }
-        if display_name is not None:
-            body["displayName"] = display_name
-        response = self._request("POST", path, json_body=body, ids={"collection_id": collection_id})
-        return self._object(response, f"POST {path}")
-
-    def create_ingestion_run(self, collection_id: str, ingestion_id: str) -> dict[str, Any]:
-        path = (
-            f"/inma/collections/{_segment(collection_id)}/ingestions/{_segment(ingestion_id)}/runs"
-        )
-        response = self._request(
-            "POST", path, ids={"collection_id": collection_id, "ingestion_id": ingestion_id}
-        )
-        return self._object(response, f"POST {path}")
-
-    def get_ingestion_run(
-        self, collection_id: str, ingestion_id: str, run_id: str
-    ) -> dict[str, Any]:
-        path = (
-            f"/inma/collections/{_segment(collection_id)}/ingestions/{_segment(ingestion_id)}"
-            f"/runs/{_segment(run_id)}"
-        )
-        ids = {"collection_id": collection_id, "ingestion_id": ingestion_id, "run_id": run_id}
-        response = self._request("GET", path, ids=ids)
-        return self._object(response, f"GET {path}")
-
-    # -- SAS ---------------------------------------------------------------------------------------
-
-    def get_collection_sas_token(
-        self, collection_id: str, *, duration_minutes: int | None = None
-    ) -> SasToken:
-        path = f"/sas/token/{_segment(collection_id)}"
-        params = {"duration": str(duration_minutes)} if duration_minutes is not None else None
-        response = self._request("GET", path, params=params, ids={"collection_id": collection_id})
-        try:
-            return SasToken.from_json(self._object(response, f"GET {path}"))
-        except ValueError as exc:
-            raise PermanentError(f"GET {path} answered an unusable token: {exc}") from None
-
-    def sign_href(self, href: str) -> str:
-        """The href with a managed-storage SAS appended (non-blob hrefs come back unsigned)."""
-        response = self._request("GET", "/sas/sign", params={"href": href})
-        signed = self._object(response, "GET /sas/sign").get("href")
-        if not isinstance(signed, str):
-            raise PermanentError("GET /sas/sign answered without an href")
-        return signed
-
     # -- health ----------------------------------------------------------------------------------
 
     def probe(self, *, timeout: float = 5.0) -> str:
@@ -750,11 +650,6 @@ def _next_link(page: Mapping[str, Any]) -> dict[str, Any] | None:
         if isinstance(link, dict) and link.get("rel") == "next" and link.get("href"):
             return link
     return None
-
-
-def _next_href(page: Mapping[str, Any]) -> str | None:
-    link = _next_link(page)
-    return str(link["href"]) if link is not None else None
 
 
 def _sas_source_body(source_id: str, container_url: str, sas_token: str) -> dict[str, Any]:
