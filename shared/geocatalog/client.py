@@ -45,7 +45,8 @@ from shared.settings import CredentialMode, GeoCatalogSettings, SettingsError
 logger = logging.getLogger(__name__)
 
 _OPERATION_ID_IN_URL = re.compile(r"/operations/([^/?#]+)")
-# Paging is bounded so a service that keeps answering `nextLink` cannot spin a caller forever.
+# Paging is bounded so a service that keeps answering `nextLink` cannot spin a caller forever;
+# stopping there with a next link still offered is logged (a WARNING), never silent.
 MAX_PAGES = 1000
 # Connections kept per host: one Functions worker runs several invocations on threads at once.
 POOL_SIZE = 32
@@ -268,6 +269,8 @@ class GeoCatalogClient:
             next_link = body.get("nextLink")
             path = next_link if isinstance(next_link, str) and next_link else None
             query = None
+        if path is not None:
+            _stopped_paging(what, MAX_PAGES)
 
     # -- collections -----------------------------------------------------------------------------
 
@@ -502,7 +505,10 @@ class GeoCatalogClient:
         for pages in range(1, max_pages + 1):
             yield page
             link = _next_link(page)
-            if link is None or pages == max_pages:
+            if link is None:
+                return
+            if pages == max_pages:
+                _stopped_paging("POST /stac/search", max_pages)
                 return
             if str(link.get("method", "GET")).upper() == "POST":
                 # STAC API next links carry the body to send; merged over the original so a link
@@ -558,9 +564,12 @@ class GeoCatalogClient:
         top: int | None = None,
     ) -> Iterator[Operation]:
         page = self.list_operations(collection_id=collection_id, status=status, top=top)
-        for _ in range(MAX_PAGES):
+        for pages in range(1, MAX_PAGES + 1):
             yield from page.operations
             if page.next_link is None:
+                return
+            if pages == MAX_PAGES:
+                _stopped_paging("GET /inma/operations", MAX_PAGES)
                 return
             page = self.list_operations(next_link=page.next_link)
 
@@ -639,6 +648,15 @@ class GeoCatalogClient:
         body = self._object(response, "GET /stac/collections")
         count = len(body.get("collections", []))
         return f"{count} collection(s) on the first page"
+
+
+def _stopped_paging(what: str, pages: int) -> None:
+    logger.warning(
+        "%s: stopped after %d pages although the service offers more (the rest is not read)",
+        what,
+        pages,
+        extra={"http_path": what.split(" ", 1)[-1], "pages": pages},
+    )
 
 
 def _sign(sign: bool) -> dict[str, str] | None:

@@ -12,6 +12,7 @@ import requests
 import responses
 from responses import matchers
 
+import shared.geocatalog.client as client_module
 from shared.geocatalog import (
     ConflictError,
     GeoCatalogClient,
@@ -482,8 +483,8 @@ def test_iter_search_follows_post_and_get_next_links(
     assert [p["features"][0]["id"] for p in pages] == ["a", "b", "c"]
 
 
-def test_iter_search_stops_at_max_pages(
-    client: GeoCatalogClient, rsps: responses.RequestsMock
+def test_iter_search_stops_at_max_pages_and_says_so(
+    client: GeoCatalogClient, rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
 ) -> None:
     rsps.post(
         f"{BASE}/stac/search",
@@ -499,7 +500,44 @@ def test_iter_search_stops_at_max_pages(
             ],
         },
     )
-    assert len(list(client.iter_search({}, max_pages=1))) == 1
+    with caplog.at_level(logging.WARNING, logger="shared.geocatalog.client"):
+        assert len(list(client.iter_search({}, max_pages=1))) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "POST /stac/search: stopped after 1 pages although the service offers more "
+        "(the rest is not read)"
+    ]
+
+
+def test_a_search_that_ends_before_the_bound_warns_of_nothing(
+    client: GeoCatalogClient, rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    rsps.post(f"{BASE}/stac/search", json={"features": [], "links": []})
+    with caplog.at_level(logging.WARNING, logger="shared.geocatalog.client"):
+        assert len(list(client.iter_search({}, max_pages=1))) == 1
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("listing", ["ingestion sources", "operations"])
+def test_listings_stop_at_the_page_bound_and_say_so(
+    client: GeoCatalogClient,
+    rsps: responses.RequestsMock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    listing: str,
+) -> None:
+    monkeypatch.setattr(client_module, "MAX_PAGES", 3)
+    path = "/inma/ingestion-sources" if listing == "ingestion sources" else "/inma/operations"
+    # A service that always offers one more page.
+    rsps.get(f"{BASE}{path}", json={"value": [], "nextLink": f"{BASE}{path}?$skip=1"})
+    with caplog.at_level(logging.WARNING, logger="shared.geocatalog.client"):
+        if listing == "ingestion sources":
+            client.list_ingestion_sources()
+        else:
+            list(client.iter_operations())
+    assert len(rsps.calls) == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        f"GET {path}: stopped after 3 pages although the service offers more (the rest is not read)"
+    ]
 
 
 # -- operations --------------------------------------------------------------------------------
