@@ -35,7 +35,7 @@ from shared.pipeline.post import ALREADY_EXISTS, SIZE_CODES
 
 logger = logging.getLogger(__name__)
 
-# Codes the service documents as transient by nature (geocatalog-api.md §6).
+# Codes the service documents as transient by nature (docs/reference/geocatalog-api.md §6).
 RETRYABLE_CODES = frozenset(
     {
         "InternalIntermitentError",
