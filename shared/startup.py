@@ -8,14 +8,20 @@ or creates storage as a side effect of being used.
 - `prepare_storage(settings)` creates the pipeline's queues and their `-poison` queues, the job
   table and the payload container when they are missing. In Azure the Bicep creates them up
   front (infra/main.bicep); the local stack, the tests and the benchmarks call it before they
-  start the host. It is idempotent.
+  start the host, and `python -m shared.startup [local.settings.json]` runs it by hand (before
+  `python -m local.host` or `func start` against a fresh Azurite). It is idempotent.
 
 Tests that change settings call `shared.runtime.reset()`.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
 
 from shared.jobs.store import JobStore
 from shared.payloads import PayloadStore
@@ -59,4 +65,35 @@ def prepare_storage(settings: Settings) -> None:
     PayloadStore(blob_container(settings.storage, settings.payload_container)).ensure()
 
 
-__all__ = ["check_settings", "configure_logging", "prepare_storage", "start"]
+def main(argv: Sequence[str] | None = None) -> int:
+    """Create the app's storage from its settings: the environment, over a settings file's
+    `Values` (as the Functions host merges them)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.startup",
+        description="Create the pipeline's queues, job table and payload container if missing.",
+    )
+    parser.add_argument("settings", nargs="?", type=Path, help="a local.settings.json to read")
+    args = parser.parse_args(argv)
+    values: dict[str, str] = {}
+    if args.settings is not None:
+        values.update(json.loads(args.settings.read_text(encoding="utf-8")).get("Values", {}))
+    values.update(os.environ)
+    try:
+        settings = Settings.from_env(values)
+    except SettingsError as exc:
+        print(f"cannot prepare storage: {exc}")
+        return 2
+    prepare_storage(settings)
+    queues = settings.queues
+    print(
+        f"ready: queues {queues.plan}, {queues.items}, {queues.status} (and their -poison "
+        f"queues), table {settings.jobs_table}, container {settings.payload_container}"
+    )
+    return 0
+
+
+__all__ = ["check_settings", "configure_logging", "main", "prepare_storage", "start"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
