@@ -53,6 +53,10 @@ def test_a_watched_container_gets_a_managed_identity_source_once(
         other = ContainerSources(manager, client, geocatalog_identity_object_id=object_id)
         assert other.ensure(CONTAINER, watched=True) == SourceStatus.EXISTING.value
         assert sources.ensure(CONTAINER, watched=True) == SourceStatus.EXISTING.value
+        # Spelled otherwise (host case, default port, trailing slash), it is the same container.
+        third = ContainerSources(manager, client, geocatalog_identity_object_id=object_id)
+        spelled = "https://STDROP.blob.core.windows.net:443/stac/"
+        assert third.ensure(spelled, watched=True) == SourceStatus.EXISTING.value
         # The posting path's check finds the identity source and asks for no SAS.
         assert manager.ensure(CONTAINER).status is SourceStatus.EXISTING
         assert sas.calls == 0
