@@ -2,8 +2,8 @@
 
 Handlers in functions/ take what they need from `runtime()`; tests build a `Runtime` from their own
 Settings (or pass fakes straight to the service functions) instead of patching module globals.
-Building these objects has no effect outside them: no storage is created, no logging changed
-(the process's start-up effects are all in `shared.startup`). The process holds two caches, its
+Building them creates no storage and changes no log level: the process's start-up effects are in
+`shared.startup`. The process holds two caches, its
 settings (`shared.settings.current_settings`) and its `Runtime`; `reset()` forgets both.
 """
 
@@ -116,8 +116,8 @@ class Runtime:
 
     @cached_property
     def pipeline(self) -> PipelineDeps:
-        """Everything the ingest pipeline steps need (the storage it uses is created at start-up:
-        `shared.startup.prepare_storage`)."""
+        """Everything the ingest pipeline steps need. The storage it uses exists beforehand (the
+        Bicep creates it in Azure, `shared.startup.prepare_storage` locally)."""
         settings = self.settings
         return PipelineDeps(
             settings=settings,
