@@ -1,5 +1,6 @@
-"""The app's start-up effects, all of them, in one place: nothing else changes process-wide state
-or creates storage as a side effect of being used.
+"""The app's start-up effects, in one place: storage is created and log levels are set here, never
+as a side effect of first use. (The log-redaction filter that `new_session` still installs on first
+use belongs in `configure_logging` too.)
 
 - `start()` runs once per worker process, when the Functions worker (or the local host) imports
   `function_app`: it sets the log levels the service relies on and checks the settings, logging
