@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+# A problem's `errors` members; defined with the contract whose refusals they are.
+from shared.contract import FieldError as FieldError
 from shared.geocatalog.errors import (
     GEOCATALOG,
     GeoCatalogError,
@@ -16,14 +18,6 @@ from shared.geocatalog.errors import (
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem `type` URIs: this base and the error's slug (e.g. `...:invalid-request`).
 PROBLEM_TYPE_BASE = "urn:geocatalog-ingest:problem:"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One invalid field, named by its dotted path in the request body (e.g. `source.bbox`)."""
-
-    field: str
-    detail: str
 
 
 class ApiError(Exception):
