@@ -1,4 +1,8 @@
-"""The Function App: one FunctionApp, one Blueprint per trigger family in functions/."""
+"""The Function App: one FunctionApp, one Blueprint per trigger family in functions/.
+
+Importing it is the worker's start: `shared.startup.start()` is every process-wide effect the
+service has (log levels, the settings check); nothing else happens as a side effect of first use.
+"""
 
 import azure.functions as func
 
@@ -14,11 +18,9 @@ from functions import (
     pipeline_queues,
     ui_pages,
 )
-from shared import log_redaction
+from shared import startup
 
-# Start-up, once per worker process (the local host imports this module too): urllib3 logs
-# request lines with their query string, and a caller's URL may carry a SAS.
-log_redaction.install()
+startup.start()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 

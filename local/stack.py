@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -121,9 +122,10 @@ class LocalStack:
             cfg.planetary_computer, port=cfg.planetary_computer_port
         )
         # The app reads its settings once per process; a new stack means new settings.
-        from shared.runtime import reset_runtime
+        from shared import runtime, startup
+        from shared.settings import Settings
 
-        reset_runtime()
+        runtime.reset()
         overrides = {
             "AzureWebJobsStorage": self.azurite.connection_string,
             "STORAGE_EVENTS_CONNECTION_STRING": self.azurite.connection_string,
@@ -131,6 +133,10 @@ class LocalStack:
             "PLANETARY_COMPUTER_URL": self.planetary_computer.base_url,
             **cfg.settings_overrides,
         }
+        # What the Bicep creates in Azure: the queues, the job table, the payload container.
+        startup.prepare_storage(
+            Settings.from_env(_effective_settings(cfg.settings_path, overrides))
+        )
         self.host = LocalHost(
             REPO_ROOT,
             app_module="function_app",
@@ -172,9 +178,9 @@ class LocalStack:
         if self.azurite is not None:
             self.azurite.stop()
             self.azurite = None
-        from shared.runtime import reset_runtime
+        from shared import runtime
 
-        reset_runtime()
+        runtime.reset()
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -201,9 +207,12 @@ class LocalStack:
 
 
 def _effective_settings(path: Path, overrides: dict[str, str]) -> dict[str, str]:
+    """The app settings the host will run with: as the host merges them, the environment before
+    the settings file, the overrides before both."""
     values: dict[str, str] = {}
     if path.exists():
         values.update(json.loads(path.read_text()).get("Values", {}))
+    values.update(os.environ)
     values.update(overrides)
     return values
 

@@ -15,8 +15,8 @@ from pydantic import Discriminator, Field, JsonValue, RootModel, create_model, f
 
 from shared.collections.results import CREATED, SKIPPED, UNCHANGED, UPDATED
 from shared.contract import ApiModel
+from shared.geocatalog.ingestion_sources import SourceStatus
 from shared.ingest_request import IngestMode
-from shared.ingestion_sources import SourceStatus
 from shared.jobs.states import ItemState, JobState
 from shared.problems import PROBLEM_TYPE_BASE
 from shared.sources.specs import SortBy

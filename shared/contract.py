@@ -16,14 +16,24 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from shared.json_values import non_finite_paths
-from shared.problems import FieldError
 from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid field, named by its dotted path in the request body (e.g. `source.bbox`); the
+    HTTP edge (`shared.problems`) sends them as the `errors` of a problem."""
+
+    field: str
+    detail: str
+
 
 # Per-element problems reported for one list; enough to fix a pattern, not a 10,000-entry wall.
 MAX_ELEMENT_ERRORS: Final = 20

@@ -2,9 +2,9 @@
 
 Nothing here touches the network: this runs inside the HTTP request, which must answer at once.
 The body is `IngestRequest` (a pydantic model, the same one the OpenAPI document is derived from);
-its source is one of the source specs of `shared.sources.specs`. Rules follow design.md (HTTP API),
-the STAC API item-search spec (bbox, datetime, intersects, filter, sortby) and GeoCatalog's id rules
-(geocatalog-api.md §11). A refusal is an `InvalidRequest` whose `errors` name each offending field
+its source is one of the source specs of `shared.sources.specs`. Rules follow the README (HTTP
+API), the STAC API item-search spec (bbox, datetime, intersects, filter, sortby) and GeoCatalog's id
+rules (docs/reference/geocatalog-api.md §11). A refusal is an `InvalidRequest` whose `errors` name each offending field
 by its dotted path (`source.bbox`, `source.urls[3]`, `mode`), or a `PayloadTooLarge` for inline
 items over the configured size.
 """

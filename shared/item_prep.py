@@ -28,7 +28,8 @@ from shared.json_values import non_finite_paths
 from shared.sources.base import RawItem
 from shared.stac_values import GEOMETRY_TYPES, bbox_problem, parse_rfc3339
 
-# GeoCatalog item ids: 1-64 characters, letters, digits, `-`, `_`, `.` (geocatalog-api.md §11).
+# GeoCatalog item ids: 1-64 characters, letters, digits, `-`, `_`, `.`
+# (docs/reference/geocatalog-api.md §11).
 ITEM_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # An item is recorded under its id: a property of its Table row, shown by the job view and the
@@ -244,8 +245,9 @@ def _validated(raw: object) -> dict[str, Any]:
 
 
 def _check_id(value: object) -> None:
-    # item.json: a string id. The GeoCatalog's id rule (geocatalog-api.md §11): 1-64 letters,
-    # digits, '-', '_', '.'; this also bounds every id that becomes part of a Table key.
+    # item.json: a string id. The GeoCatalog's id rule (docs/reference/geocatalog-api.md §11):
+    # 1-64 letters, digits, '-', '_', '.'; this also bounds every id that becomes part of a Table
+    # key.
     if not isinstance(value, str):
         raise _Invalid(InvalidItemCode.INVALID_ITEM_ID, 'the item has no string "id"')
     if not ITEM_ID_PATTERN.fullmatch(value):
@@ -256,9 +258,10 @@ def _check_id(value: object) -> None:
             f"(this one: {size})",
         )
     if set(value) == {"."}:
-        # The GeoCatalog addresses an item as /stac/collections/{c}/items/{id} (geocatalog-api.md
-        # §4), and "." and ".." are dot-segments every client removes from a path (RFC 3986
-        # §5.2.4): an item with such an id could be posted but never read, replaced or deleted.
+        # The GeoCatalog addresses an item as /stac/collections/{c}/items/{id}
+        # (docs/reference/geocatalog-api.md §4), and "." and ".." are dot-segments every client
+        # removes from a path (RFC 3986 §5.2.4): an item with such an id could be posted but
+        # never read, replaced or deleted.
         raise _Invalid(InvalidItemCode.INVALID_ITEM_ID, "an item id cannot consist only of dots")
 
 
@@ -326,7 +329,7 @@ def _check_assets(assets: dict[str, Any]) -> None:
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             # GeoCatalog copies every asset into managed storage, so it must be able to read the
             # href: a public URL, one with its own SAS, or a blob of a registered ingestion source
-            # (geocatalog-api.md §4; its error code InvalidAssetHref, §6).
+            # (docs/reference/geocatalog-api.md §4; its error code InvalidAssetHref, §6).
             raise _Invalid(
                 InvalidItemCode.INVALID_ASSET_HREF,
                 f"asset {key!r} href is not an absolute http(s) URL",

@@ -19,6 +19,9 @@ from shared.collections.errors import (
     TemplateUnusable,
     UrlNotAllowed,
 )
+
+# A problem's `errors` members; defined with the contract whose refusals they are.
+from shared.contract import FieldError as FieldError
 from shared.geocatalog.errors import (
     GEOCATALOG,
     ThrottledError,
@@ -29,14 +32,6 @@ from shared.geocatalog.errors import (
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem `type` URIs: this base and the error's slug (e.g. `...:invalid-request`).
 PROBLEM_TYPE_BASE = "urn:geocatalog-ingest:problem:"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One invalid field, named by its dotted path in the request body (e.g. `source.bbox`)."""
-
-    field: str
-    detail: str
 
 
 class ApiError(Exception):

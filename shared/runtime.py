@@ -2,6 +2,9 @@
 
 Handlers in functions/ take what they need from `runtime()`; tests build a `Runtime` from their own
 Settings (or pass fakes straight to the service functions) instead of patching module globals.
+Building them creates no storage and changes no log level: the process's start-up effects are in
+`shared.startup`. The process holds two caches, its
+settings (`shared.settings.current_settings`) and its `Runtime`; `reset()` forgets both.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import requests
 from shared.collections.ensure import ensure_collection
 from shared.collections.template_fetch import UrlPolicy
 from shared.geocatalog.client import GeoCatalogClient
-from shared.ingestion_sources import (
+from shared.geocatalog.ingestion_sources import (
     ChainedSasProvider,
     IngestionSourceManager,
     PlanetaryComputerSasProvider,
@@ -61,7 +64,7 @@ class Runtime:
         return new_session()
 
     @cached_property
-    def sources(self) -> IngestionSourceManager:
+    def ingestion_sources(self) -> IngestionSourceManager:
         """Ingestion sources, cached per process; SAS tokens signed by the app for the watched
         containers (storage routes), else from the Planetary Computer."""
         return IngestionSourceManager(
@@ -103,8 +106,8 @@ class Runtime:
             settings=events,
             blobs=self.blob_access,
             state=BlobStateStore(table),
-            sources=ContainerSources(
-                pipeline.sources,
+            ingestion_sources=ContainerSources(
+                pipeline.ingestion_sources,
                 self.geocatalog,
                 geocatalog_identity_object_id=events.geocatalog_identity_object_id,
             ),
@@ -113,28 +116,23 @@ class Runtime:
 
     @cached_property
     def pipeline(self) -> PipelineDeps:
-        """Everything the ingest pipeline steps need; the storage it uses exists afterwards."""
+        """Everything the ingest pipeline steps need. The storage it uses exists beforehand (the
+        Bicep creates it in Azure, `shared.startup.prepare_storage` locally)."""
         settings = self.settings
-        store = JobStore(table_client(settings.storage, settings.jobs_table))
-        store.ensure_table()
-        queues = IngestQueues(settings.storage, settings.queues)
-        queues.ensure()
-        payloads = PayloadStore(blob_container(settings.storage, settings.payload_container))
-        payloads.ensure()
         return PipelineDeps(
             settings=settings,
-            store=store,
-            queues=queues,
-            payloads=payloads,
+            store=JobStore(table_client(settings.storage, settings.jobs_table)),
+            queues=IngestQueues(settings.storage, settings.queues),
+            payloads=PayloadStore(blob_container(settings.storage, settings.payload_container)),
             catalog=self.geocatalog,
-            sources=self.sources,
+            ingestion_sources=self.ingestion_sources,
             http=self.source_session,
             ensure_collection=self.ensure_collection,
         )
 
     @cached_property
     def job_index(self) -> JobIndex:
-        """Every job, newest first (GET /api/jobs); the job table exists afterwards."""
+        """Every job, newest first (GET /api/jobs)."""
         pipeline = self.pipeline
         table = table_client(self.settings.storage, self.settings.jobs_table)
         return JobIndex(table, pipeline.store)
@@ -158,23 +156,17 @@ def runtime() -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
-            _quiet_sdk_request_logs()
             _runtime = Runtime(current_settings())
         return _runtime
 
 
-def _quiet_sdk_request_logs() -> None:
-    # azure-core logs every request it sends at INFO (headers and queries redacted, but a line per
-    # queue message and table write); the worker ships each record to Application Insights.
-    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
-
-
-def reset_runtime() -> None:
-    """Forget the process-wide instance (tests that change settings between cases)."""
+def reset() -> None:
+    """Forget the process's settings and runtime together (tests that change settings, and a
+    local stack started again in the same process)."""
     global _runtime
     with _lock:
         _runtime = None
         current_settings.cache_clear()
 
 
-__all__ = ["Runtime", "cached_property", "reset_runtime", "runtime"]
+__all__ = ["Runtime", "cached_property", "reset", "runtime"]

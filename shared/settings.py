@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from shared.ratelimit import instance_share
@@ -109,8 +109,15 @@ class StorageSettings:
         )
 
 
+# The app settings naming the pipeline's queues (plan, items, status), bound by the triggers.
+QUEUE_SETTINGS: Final = ("INGEST_PLAN_QUEUE", "INGEST_ITEMS_QUEUE", "INGEST_STATUS_QUEUE")
+
+
 @dataclass(frozen=True)
 class QueueNames:
+    """The names infra/main.bicep and local.settings.example.json set (code-built Settings use
+    them too); from the environment each is required."""
+
     plan: str = "ingest-plan"
     items: str = "ingest-items"
     status: str = "ingest-status"
@@ -219,10 +226,13 @@ class Settings:
             planetary_computer_url=reader.url("PLANETARY_COMPUTER_URL", PLANETARY_COMPUTER_URL),
             allowed_source_hosts=tuple(h.strip().lower() for h in hosts.split(",") if h.strip()),
             local_mode=reader.flag("LOCAL_MODE", default=False),
+            # Required, with no default: the queue triggers bind these names
+            # (`%INGEST_PLAN_QUEUE%`), which the Functions host cannot resolve when the setting is
+            # missing; a default here would send messages to a queue that no function reads.
             queues=QueueNames(
-                plan=reader.text("INGEST_PLAN_QUEUE", "ingest-plan"),
-                items=reader.text("INGEST_ITEMS_QUEUE", "ingest-items"),
-                status=reader.text("INGEST_STATUS_QUEUE", "ingest-status"),
+                plan=reader.required(QUEUE_SETTINGS[0]),
+                items=reader.required(QUEUE_SETTINGS[1]),
+                status=reader.required(QUEUE_SETTINGS[2]),
             ),
             jobs_table=reader.text("INGEST_JOBS_TABLE", "ingestjobs"),
             payload_container=reader.text("INGEST_PAYLOAD_CONTAINER", "ingest-payloads"),

@@ -139,11 +139,6 @@ class FakeItemCatalog:
     ) -> Operation:
         return self._post("PUT", collection_id, _parsed(item))
 
-    def get_item(self, collection_id: str, item_id: str, *, sign: bool = False) -> dict[str, Any]:
-        if item_id not in self.existing_items:
-            raise NotFoundError("no such item", status=404)
-        return {"id": item_id}
-
     def iter_search(
         self, body: Mapping[str, Any], *, sign: bool = False, max_pages: int = 10
     ) -> Iterator[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 The tutorial posts the PC's render options with an id cut from the name, which the GeoCatalog
 refuses or silently merges as soon as names are long, alike, or not plain ASCII. The rules this
-module satisfies (geocatalog-api.md §9, §13):
+module satisfies (docs/reference/geocatalog-api.md §9, §13):
 
 - ids: 1-30 characters, letters, digits, `_` and `-`, neither first nor last a `-` or `_`; unique.
   Derived as the tutorial does (punctuation dropped, lower case, spaces to `-`) so a collection

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import requests
 
 from shared.geocatalog.auth import TokenProvider, token_provider_for
+from shared.geocatalog.container_urls import container_key
 from shared.geocatalog.errors import (
     NotFoundError,
     PermanentError,
@@ -35,7 +36,6 @@ from shared.geocatalog.models import (
     Operation,
     OperationPage,
     OperationStatus,
-    SasToken,
 )
 from shared.outbound.session import new_session
 from shared.ratelimit import AdaptiveRateLimiter
@@ -44,7 +44,8 @@ from shared.settings import CredentialMode, GeoCatalogSettings, SettingsError
 logger = logging.getLogger(__name__)
 
 _OPERATION_ID_IN_URL = re.compile(r"/operations/([^/?#]+)")
-# Paging is bounded so a service that keeps answering `nextLink` cannot spin a caller forever.
+# Paging is bounded so a service that keeps answering `nextLink` cannot spin a caller forever;
+# stopping there with a next link still offered is logged (a WARNING), never silent.
 MAX_PAGES = 1000
 
 
@@ -255,19 +256,10 @@ class GeoCatalogClient:
             next_link = body.get("nextLink")
             path = next_link if isinstance(next_link, str) and next_link else None
             query = None
+        if path is not None:
+            _stopped_paging(what, MAX_PAGES)
 
     # -- collections -----------------------------------------------------------------------------
-
-    def list_collections(self) -> list[dict[str, Any]]:
-        collections: list[dict[str, Any]] = []
-        path: str | None = "/stac/collections"
-        for _ in range(MAX_PAGES):
-            if path is None:
-                break
-            body = self._object(self._request("GET", path), "GET /stac/collections")
-            collections.extend(c for c in body.get("collections", []) if isinstance(c, dict))
-            path = _next_href(body)
-        return collections
 
     def get_collection(self, collection_id: str, *, sign: bool = False) -> dict[str, Any]:
         path = f"/stac/collections/{_segment(collection_id)}"
@@ -382,10 +374,6 @@ class GeoCatalogClient:
         )
         return self._object(response, f"{method} {path}")
 
-    def delete_collection_asset(self, collection_id: str, key: str) -> None:
-        path = f"/stac/collections/{_segment(collection_id)}/assets/{_segment(key)}"
-        self._request("DELETE", path, ids={"collection_id": collection_id, "asset_key": key})
-
     def get_collection_thumbnail(self, collection_id: str) -> bytes:
         path = f"/stac/collections/{_segment(collection_id)}/thumbnail"
         response = self._request("GET", path, accept="*/*", ids={"collection_id": collection_id})
@@ -423,10 +411,6 @@ class GeoCatalogClient:
         response = self._request("PUT", path, json_body=body, ids=ids)
         return self._object(response, f"PUT {path}")
 
-    def _delete_config(self, collection_id: str, kind: str, config_id: str) -> None:
-        path = self._config_path(collection_id, kind, config_id)
-        self._request("DELETE", path, ids={"collection_id": collection_id, "config_id": config_id})
-
     def list_render_options(self, collection_id: str) -> list[dict[str, Any]]:
         return self._list_config(collection_id, "render-options")
 
@@ -438,9 +422,6 @@ class GeoCatalogClient:
     ) -> dict[str, Any]:
         return self._replace_config(collection_id, "render-options", option_id, option)
 
-    def delete_render_option(self, collection_id: str, option_id: str) -> None:
-        self._delete_config(collection_id, "render-options", option_id)
-
     def list_mosaics(self, collection_id: str) -> list[dict[str, Any]]:
         return self._list_config(collection_id, "mosaics")
 
@@ -451,9 +432,6 @@ class GeoCatalogClient:
         self, collection_id: str, mosaic_id: str, mosaic: Mapping[str, Any]
     ) -> dict[str, Any]:
         return self._replace_config(collection_id, "mosaics", mosaic_id, mosaic)
-
-    def delete_mosaic(self, collection_id: str, mosaic_id: str) -> None:
-        self._delete_config(collection_id, "mosaics", mosaic_id)
 
     def get_tile_settings(self, collection_id: str) -> dict[str, Any]:
         path = self._config_path(collection_id, "tile-settings")
@@ -500,16 +478,6 @@ class GeoCatalogClient:
         )
         return self._operation(response, f"DELETE {path}")
 
-    def get_item(self, collection_id: str, item_id: str, *, sign: bool = False) -> dict[str, Any]:
-        path = f"/stac/collections/{_segment(collection_id)}/items/{_segment(item_id)}"
-        response = self._request(
-            "GET",
-            path,
-            params=_sign(sign),
-            ids={"collection_id": collection_id, "item_id": item_id},
-        )
-        return self._object(response, f"GET {path}")
-
     def search(self, body: Mapping[str, Any], *, sign: bool = False) -> dict[str, Any]:
         """One page of `POST /stac/search` (a FeatureCollection)."""
         response = self._request("POST", "/stac/search", params=_sign(sign), json_body=body)
@@ -524,7 +492,10 @@ class GeoCatalogClient:
         for pages in range(1, max_pages + 1):
             yield page
             link = _next_link(page)
-            if link is None or pages == max_pages:
+            if link is None:
+                return
+            if pages == max_pages:
+                _stopped_paging("POST /stac/search", max_pages)
                 return
             if str(link.get("method", "GET")).upper() == "POST":
                 # STAC API next links carry the body to send; merged over the original so a link
@@ -580,9 +551,12 @@ class GeoCatalogClient:
         top: int | None = None,
     ) -> Iterator[Operation]:
         page = self.list_operations(collection_id=collection_id, status=status, top=top)
-        for _ in range(MAX_PAGES):
+        for pages in range(1, MAX_PAGES + 1):
             yield from page.operations
             if page.next_link is None:
+                return
+            if pages == MAX_PAGES:
+                _stopped_paging("GET /inma/operations", MAX_PAGES)
                 return
             page = self.list_operations(next_link=page.next_link)
 
@@ -609,15 +583,16 @@ class GeoCatalogClient:
         return IngestionSource.from_json(self._object(response, f"GET {path}"))
 
     def find_ingestion_source(self, container_url: str) -> IngestionSource | None:
-        """The source registered for a container, if any (the listing omits URLs: get each)."""
-        wanted = _container_key(container_url)
+        """The source registered for a container, if any (the listing omits URLs: get each);
+        URLs are compared by `container_key`, as the ingestion-source manager does."""
+        wanted = container_key(container_url)
         for summary in self.list_ingestion_sources():
             try:
                 source = self.get_ingestion_source(summary.id)
             except NotFoundError:
                 # Deleted between the listing and the read.
                 continue
-            if source.container_url and _container_key(source.container_url) == wanted:
+            if source.container_url and container_key(source.container_url) == wanted:
                 return source
         return None
 
@@ -652,70 +627,6 @@ class GeoCatalogClient:
         path = f"/inma/ingestion-sources/{_segment(source_id)}"
         self._request("DELETE", path, ids={"ingestion_source_id": source_id})
 
-    # -- bulk ingestion ----------------------------------------------------------------------------
-
-    def create_ingestion(
-        self,
-        collection_id: str,
-        *,
-        catalog_url: str,
-        display_name: str | None = None,
-        skip_existing_items: bool = True,
-        keep_original_assets: bool = False,
-    ) -> dict[str, Any]:
-        path = f"/inma/collections/{_segment(collection_id)}/ingestions"
-        body: dict[str, Any] = {
-            "importType": "StaticCatalog",
-            "sourceCatalogUrl": catalog_url,
-            "skipExistingItems": skip_existing_items,
-            "keepOriginalAssets": keep_original_assets,
-        }
-        if display_name is not None:
-            body["displayName"] = display_name
-        response = self._request("POST", path, json_body=body, ids={"collection_id": collection_id})
-        return self._object(response, f"POST {path}")
-
-    def create_ingestion_run(self, collection_id: str, ingestion_id: str) -> dict[str, Any]:
-        path = (
-            f"/inma/collections/{_segment(collection_id)}/ingestions/{_segment(ingestion_id)}/runs"
-        )
-        response = self._request(
-            "POST", path, ids={"collection_id": collection_id, "ingestion_id": ingestion_id}
-        )
-        return self._object(response, f"POST {path}")
-
-    def get_ingestion_run(
-        self, collection_id: str, ingestion_id: str, run_id: str
-    ) -> dict[str, Any]:
-        path = (
-            f"/inma/collections/{_segment(collection_id)}/ingestions/{_segment(ingestion_id)}"
-            f"/runs/{_segment(run_id)}"
-        )
-        ids = {"collection_id": collection_id, "ingestion_id": ingestion_id, "run_id": run_id}
-        response = self._request("GET", path, ids=ids)
-        return self._object(response, f"GET {path}")
-
-    # -- SAS ---------------------------------------------------------------------------------------
-
-    def get_collection_sas_token(
-        self, collection_id: str, *, duration_minutes: int | None = None
-    ) -> SasToken:
-        path = f"/sas/token/{_segment(collection_id)}"
-        params = {"duration": str(duration_minutes)} if duration_minutes is not None else None
-        response = self._request("GET", path, params=params, ids={"collection_id": collection_id})
-        try:
-            return SasToken.from_json(self._object(response, f"GET {path}"))
-        except ValueError as exc:
-            raise PermanentError(f"GET {path} answered an unusable token: {exc}") from None
-
-    def sign_href(self, href: str) -> str:
-        """The href with a managed-storage SAS appended (non-blob hrefs come back unsigned)."""
-        response = self._request("GET", "/sas/sign", params={"href": href})
-        signed = self._object(response, "GET /sas/sign").get("href")
-        if not isinstance(signed, str):
-            raise PermanentError("GET /sas/sign answered without an href")
-        return signed
-
     # -- health ----------------------------------------------------------------------------------
 
     def probe(self, *, timeout: float = 5.0) -> str:
@@ -724,6 +635,15 @@ class GeoCatalogClient:
         body = self._object(response, "GET /stac/collections")
         count = len(body.get("collections", []))
         return f"{count} collection(s) on the first page"
+
+
+def _stopped_paging(what: str, pages: int) -> None:
+    logger.warning(
+        "%s: stopped after %d pages although the service offers more (the rest is not read)",
+        what,
+        pages,
+        extra={"http_path": what.split(" ", 1)[-1], "pages": pages},
+    )
 
 
 def _sign(sign: bool) -> dict[str, str] | None:
@@ -735,16 +655,6 @@ def _next_link(page: Mapping[str, Any]) -> dict[str, Any] | None:
         if isinstance(link, dict) and link.get("rel") == "next" and link.get("href"):
             return link
     return None
-
-
-def _next_href(page: Mapping[str, Any]) -> str | None:
-    link = _next_link(page)
-    return str(link["href"]) if link is not None else None
-
-
-def _container_key(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 def _sas_source_body(source_id: str, container_url: str, sas_token: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 import requests
 
+from shared.geocatalog.ingestion_sources import IngestionSourceManager
 from shared.geocatalog.models import Operation, OperationStatus
-from shared.ingestion_sources import IngestionSourceManager
 from shared.jobs.store import JobStore
 from shared.messages import Message
 from shared.payloads import PayloadStore
@@ -68,7 +68,7 @@ class PipelineDeps:
     queues: MessageSender
     payloads: PayloadStore
     catalog: ItemCatalog
-    sources: IngestionSourceManager
+    ingestion_sources: IngestionSourceManager
     http: requests.Session
     ensure_collection: EnsureCollection
     clock: Callable[[], datetime] = _utcnow

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.geocatalog.errors import UpstreamError
-from shared.ingestion_sources import SourceOutcome
+from shared.geocatalog.ingestion_sources import SourceOutcome
 from shared.jobs.states import ItemState
 from shared.messages import BatchMessage, StatusMessage
 from shared.pipeline.deps import PipelineDeps
@@ -56,7 +56,7 @@ def run_maintenance(deps: PipelineDeps, *, timer_interval: timedelta) -> Mainten
 def refresh_sources(deps: PipelineDeps, *, timer_interval: timedelta) -> list[SourceOutcome]:
     """Renew sources that would otherwise drop below the renewal margin before the next run."""
     margin = timedelta(minutes=deps.settings.pipeline.sas_renew_before_minutes) + timer_interval
-    return deps.sources.refresh_expiring(within=margin)
+    return deps.ingestion_sources.refresh_expiring(within=margin)
 
 
 def sweep_stalled(

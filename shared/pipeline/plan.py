@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from shared.collections.errors import CollectionError
 from shared.geocatalog.errors import ThrottledError, TransientError, UpstreamError
+from shared.geocatalog.ingestion_sources import SourceStatus
 from shared.ingest_request import IngestRequest, parse_ingest_request
-from shared.ingestion_sources import SourceStatus
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.source_problems import JobProblem
@@ -25,7 +25,7 @@ from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
 from shared.pipeline.page_duplicates import needs_ledger, page_unit, resolve_across_pages
 from shared.problems import ApiError
-from shared.sources import open_source
+from shared.sources import open_reader
 from shared.sources.base import SourcePage
 from shared.sources.errors import SourceInvalid, SourceThrottled, SourceUnavailable
 from shared.sources.specs import InlineItemsSource
@@ -121,7 +121,8 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     containers = sorted({c for p in prepared if isinstance(p, PreparedItem) for c in p.containers})
     try:
         source_status = {
-            c: deps.sources.ensure(c, dry_run=job.dry_run).status.value for c in containers
+            c: deps.ingestion_sources.ensure(c, dry_run=job.dry_run).status.value
+            for c in containers
         }
     except ThrottledError as exc:
         _requeue(message, exc.retry_after, deps)
@@ -212,7 +213,7 @@ def _read_page(
 ) -> SourcePage:
     source = request.source
     inline = (lambda: source.items) if isinstance(source, InlineItemsSource) else None
-    reader = open_source(
+    reader = open_reader(
         source, session=deps.http, settings=deps.settings, inline_items=inline, pause=deps.sleep
     )
     return reader.read_page(message.cursor, limit)

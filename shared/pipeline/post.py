@@ -128,7 +128,7 @@ def _post(
     try:
         # Normally cache hits; renews a source that is about to expire on a long job.
         for container in sorted({c for item in todo for c in item.containers}):
-            deps.sources.ensure(container)
+            deps.ingestion_sources.ensure(container)
         # Items posted again singly after their batch failed were just searched for (and not
         # found); what else is to be posted is searched for first.
         unsearched = [i.item_id for i in todo if i.unseen_post or not (i.single or i.method)]

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shared.geocatalog.errors import ThrottledError, UpstreamError
+from shared.geocatalog.ingestion_sources import SourceStatus
 from shared.geocatalog.models import Operation, OperationStatus
 from shared.ingest_request import IngestMode
-from shared.ingestion_sources import SourceStatus
 from shared.jobs.records import BatchRecord, ItemError, ItemRecord, JobRecord
 from shared.jobs.states import ItemState
 from shared.jobs.store import BatchChange, ItemUpdate
@@ -35,7 +35,7 @@ from shared.pipeline.post import ALREADY_EXISTS, SIZE_CODES
 
 logger = logging.getLogger(__name__)
 
-# Codes the service documents as transient by nature (geocatalog-api.md §6).
+# Codes the service documents as transient by nature (docs/reference/geocatalog-api.md §6).
 RETRYABLE_CODES = frozenset(
     {
         "InternalIntermitentError",
@@ -300,7 +300,7 @@ def _renew_sources(items: Sequence[ItemRecord], deps: PipelineDeps) -> bool:
     """Force fresh SAS sources for the items' containers; True if any could be renewed."""
     renewed = False
     for container in sorted({c for item in items for c in item.containers}):
-        outcome = deps.sources.ensure(container, force_renew=True)
+        outcome = deps.ingestion_sources.ensure(container, force_renew=True)
         renewed = renewed or outcome.status in (SourceStatus.RENEWED, SourceStatus.CREATED)
     return renewed
 

@@ -1,4 +1,4 @@
-"""What every item source yields: pages of raw items and a small resumable cursor."""
+"""What every source reader yields: pages of raw items and a small resumable cursor."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ class SourcePage:
     problems: tuple[SourceProblem, ...] = ()
 
 
-class ItemSource(Protocol):
+class SourceReader(Protocol):
     def read_page(self, cursor: Cursor | None, limit: int) -> SourcePage:
         """Read the page that starts at `cursor` (None: the beginning), at most `limit` items.
 

@@ -1,4 +1,4 @@
-"""`items` (inline) and `item-urls` sources: a fixed list read in slices, cursor `{"offset": n}`."""
+"""`items` (inline) and `item-urls` readers: a fixed list read in slices, cursor `{"offset": n}`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from shared.sources.http import SourceHttp
 from shared.sources.item_fetch import read_item_url
 
 
-class InlineItemSource:
+class InlineItemsReader:
     """Items that came with the request; `load` returns them (the planner reads them back from
     wherever the HTTP function stored them), called once, on first use."""
 
@@ -27,7 +27,7 @@ class InlineItemSource:
         )
 
 
-class ItemUrlsSource:
+class ItemUrlsReader:
     """One item document per URL; a missing or broken one is a failed `RawItem`, not an error."""
 
     def __init__(self, urls: Sequence[str], http: SourceHttp) -> None:

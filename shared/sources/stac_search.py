@@ -86,7 +86,7 @@ class _ChokePointStacIO(StacApiIO):
             ) from None
 
 
-class StacSearchItemSource:
+class StacSearchReader:
     def __init__(
         self, source: StacSearchSource, http: SourceHttp, session: requests.Session
     ) -> None:

@@ -54,7 +54,7 @@ _FOLLOWED: Final = frozenset({"child", "item"})
 _Frame = tuple[str, int]
 
 
-class StaticCatalogItemSource:
+class StaticCatalogReader:
     def __init__(self, source: StaticCatalogSource, http: SourceHttp) -> None:
         self._http = http
         parts = urlsplit(source.url)

@@ -10,9 +10,10 @@ import logging
 import threading
 from typing import Protocol
 
+from shared.geocatalog.container_urls import container_key
 from shared.geocatalog.errors import ConflictError
+from shared.geocatalog.ingestion_sources import IngestionSourceManager, SourceStatus
 from shared.geocatalog.models import IngestionSource
-from shared.ingestion_sources import IngestionSourceManager, SourceStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class ContainerSources:
         if not watched or self._object_id is None:
             return self._manager.ensure(container_url).status.value
         with self._lock:
-            if container_url in self._known:
+            if container_key(container_url) in self._known:
                 return SourceStatus.EXISTING.value
         existing = self._catalog.find_ingestion_source(container_url)
         status = SourceStatus.EXISTING
@@ -70,5 +71,5 @@ class ContainerSources:
             # and is renewed by the timer; it is left alone rather than swapped under ingestions.
             logger.info("container %s keeps its %s source", container_url, existing.kind)
         with self._lock:
-            self._known.add(container_url)
+            self._known.add(container_key(container_url))
         return status.value

@@ -73,7 +73,7 @@ class StorageEventDeps:
     settings: StorageEventSettings
     blobs: BlobAccess
     state: BlobStateStore
-    sources: ContainerSources
+    ingestion_sources: ContainerSources
     catalog: ItemDeleter
 
 
@@ -332,7 +332,9 @@ def _register(
         job_id = rolling_job_id(route.name, record.day, record.generation, collection)
         job = _rolling_job(job_id, route, collection, record, pipeline)
         containers = sorted({c for e in group if e.prepared for c in e.prepared.containers})
-        statuses = {c: deps.sources.ensure(c, watched=_watched(c, deps)) for c in containers}
+        statuses = {
+            c: deps.ingestion_sources.ensure(c, watched=_watched(c, deps)) for c in containers
+        }
         items = [e.item for e in group]
         register_and_dispatch(job_id, _unit(f"blob:{blob.url}@{record.sequencer}"), items, pipeline)
         if statuses and any(c not in job.containers for c in statuses):

@@ -37,7 +37,8 @@ def sas_token(expiry: str = "2099-12-31T23:59:59Z") -> str:
 
 
 def lro_error_code(error: HttpResponseError) -> str:
-    """The SDK cannot parse the operation's doubly nested error: read the history (reference §2)."""
+    """The SDK cannot parse the operation's doubly nested error: read the history
+    (docs/reference/geocatalog-api.md §2)."""
     assert error.response is not None
     code: str = error.response.json()["statusHistory"][-1]["errorCode"]
     return code

@@ -1,5 +1,5 @@
-"""How the SDK meets throttling and faults (reference §2): POST is retried on 429 only with
-Retry-After, GET always; 5xx bursts are retried; the budget answers 429 by itself."""
+"""How the SDK meets throttling and faults (docs/reference/geocatalog-api.md §2): POST is retried
+on 429 only with Retry-After, GET always; 5xx bursts are retried; the budget answers 429 by itself."""
 
 from __future__ import annotations
 

@@ -77,7 +77,8 @@ def test_duplicate_item_fails_inside_its_operation(
     poller = client.stac.begin_create_item(collection_id, body=item, **HTTPS_OFF)
     with pytest.raises(HttpResponseError) as failed:
         poller.result()
-    # The doubly nested operation error is not something azure-core can parse (reference §2).
+    # The doubly nested operation error is not something azure-core can parse
+    # (docs/reference/geocatalog-api.md §2).
     assert failed.value.error is None
     body = failed.value.response.json()
     assert body["status"] == "Failed"

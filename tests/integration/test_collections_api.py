@@ -38,7 +38,7 @@ from local.emulator.planetary_computer.config import DEFAULT_FIXTURES_DIR
 from local.host import LocalHost
 from local.ports import free_port
 from local.server import ThreadedServer
-from shared.runtime import reset_runtime
+from shared.runtime import reset
 
 pytestmark = pytest.mark.integration
 
@@ -131,7 +131,7 @@ def stack(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     planetary_computer = start_planetary_computer_emulator(
         PlanetaryComputerConfig(fixtures_dir=fixtures)
     )
-    reset_runtime()
+    reset()
     host = LocalHost(
         REPO,
         app_module="function_app",
@@ -154,7 +154,7 @@ def stack(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield Stack(host, geocatalog, planetary_computer, thumbnails)
     finally:
         host.stop()
-        reset_runtime()
+        reset()
         planetary_computer.stop()
         geocatalog.stop()
         thumbnails.stop()

@@ -20,7 +20,7 @@ from local.emulator.planetary_computer import (
 from shared.ingest_request import parse_ingest_request
 from shared.item_prep import PreparedItem, prepare_item
 from shared.settings import GeoCatalogSettings, Settings, StorageSettings
-from shared.sources import ItemReadCode, SourcePage, open_source
+from shared.sources import ItemReadCode, SourcePage, open_reader
 from shared.sources.base import cursor_size
 from shared.sources.specs import StacSearchSource
 
@@ -88,7 +88,7 @@ def walk(
     costs: list[int] = []
     for _ in range(100):
         before = calls(emulator)
-        reader = open_source(source, session=session, settings=settings)
+        reader = open_reader(source, session=session, settings=settings)
         page = reader.read_page(json.loads(json.dumps(cursor)), limit)
         costs.append(calls(emulator) - before)
         pages.append(page)
@@ -157,7 +157,7 @@ def test_search_with_a_filter_and_the_max_items_limit(
     assert ids(pages) == [i for i in DEMO_IDS if "_T33X" in i]
 
     # the planner passes what maxItems leaves: the request asks for no more
-    reader = open_source(source, session=session, settings=settings)
+    reader = open_reader(source, session=session, settings=settings)
     assert len(reader.read_page(None, 2).items) == 2
 
 

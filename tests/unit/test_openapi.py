@@ -24,13 +24,14 @@ from shared.contract import ApiModel
 from shared.ingest_request import parse_ingest_request
 from shared.openapi import OpenApiAddition, openapi_document, schemas_of
 from shared.problems import InvalidRequest
+from shared.runtime import reset
 from shared.settings import (
     GeoCatalogSettings,
     PipelineSettings,
     Settings,
     StorageSettings,
-    current_settings,
 )
+from tests.app_settings import set_queue_names
 from tests.triggers import app_functions
 
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -209,11 +210,12 @@ def test_the_endpoint_serves_the_document_of_the_configured_limits(
     monkeypatch.setenv("GEOCATALOG_URL", "https://catalog.example")
     monkeypatch.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
     monkeypatch.setenv("INGEST_MAX_ITEMS", "25")
-    current_settings.cache_clear()
+    set_queue_names(monkeypatch)
+    reset()
     try:
         response = openapi(func.HttpRequest("GET", "http://localhost/api/openapi.json", body=b""))
     finally:
-        current_settings.cache_clear()
+        reset()
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     limits = PipelineSettings(max_items_ceiling=25)

@@ -1,15 +1,22 @@
-"""The GeoCatalog call limit per instance: derived from the subscription's budget, or explicit."""
+"""Settings from the environment: the GeoCatalog call limit per instance (derived from the
+subscription's budget, or explicit) and the queue names the triggers bind."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+import function_app
 from shared.runtime import Runtime
-from shared.settings import Settings, SettingsError
+from shared.settings import QUEUE_SETTINGS, Settings, SettingsError
+from tests.app_settings import QUEUE_NAMES
+from tests.triggers import app_functions
 
 BASE = {
     "GEOCATALOG_URL": "https://example.abc123.westeurope.geocatalog.spatio.azure.com",
     "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    **QUEUE_NAMES,
 }
 
 
@@ -68,3 +75,35 @@ def test_the_runtime_limits_its_geocatalog_client_to_the_instance_share() -> Non
     assert limiter is not None
     assert limiter.max_rate == 1.0
     assert limiter.min_rate < limiter.max_rate  # a 429 can still slow it down
+
+
+@pytest.mark.parametrize("name", QUEUE_SETTINGS)
+def test_each_queue_setting_is_required_since_the_triggers_bind_it(name: str) -> None:
+    env = {**BASE}
+    del env[name]
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    assert caught.value.name == name
+    assert str(caught.value) == f"app setting {name} is required but not set"
+
+
+def test_the_queue_settings_are_the_ones_the_triggers_bind() -> None:
+    bound = {
+        binding["queueName"].split("%")[1]
+        for function in app_functions(function_app.app)
+        for binding in json.loads(function.get_function_json())["bindings"]
+        if binding["type"] == "queueTrigger"
+    }
+    assert bound == set(QUEUE_SETTINGS)
+
+
+def test_queue_names_come_from_their_settings() -> None:
+    queues = Settings.from_env(
+        {
+            **BASE,
+            "INGEST_PLAN_QUEUE": "p1",
+            "INGEST_ITEMS_QUEUE": "i1",
+            "INGEST_STATUS_QUEUE": "s1",
+        }
+    ).queues
+    assert (queues.plan, queues.items, queues.status) == ("p1", "i1", "s1")

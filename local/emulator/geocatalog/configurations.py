@@ -15,7 +15,7 @@ from local.emulator.geocatalog.http import RequestContext, RouteSpec, empty_resp
 if TYPE_CHECKING:
     from local.emulator.geocatalog.store import CollectionRecord
 
-# 1-30 letters, digits, '_' or '-', not starting or ending with '_' or '-' (spec, §9).
+# 1-30 letters, digits, '_' or '-', not starting or ending with '_' or '-' (docs/reference/geocatalog-api.md §9).
 CONFIG_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,28}[A-Za-z0-9])?$")
 RENDER_TYPES = ("raster-tile", "vt-polygon", "vt-line")
 LEGEND_TYPES = ("continuous", "classmap", "interval", "none")
@@ -62,7 +62,8 @@ def _int_in_range(value: Any, name: str, low: int, high: int) -> int:
 
 
 def validate_render_option(body: dict[str, Any]) -> dict[str, Any]:
-    """Check §9's rules; return the option as stored (type defaulted, known fields only)."""
+    """Check the rules of docs/reference/geocatalog-api.md §9; return the option as stored (type
+    defaulted, known fields only)."""
     validate_config_id(body.get("id"), "Render option")
     name = body.get("name")
     if not isinstance(name, str) or not name or len(name) > 40:

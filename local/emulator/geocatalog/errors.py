@@ -32,7 +32,7 @@ def bad_request(message: str, code: str = "BadRequest") -> ApiError:
 
 
 def collection_not_found(collection_id: str) -> ApiError:
-    # Message captured from the live service (see the reference, section 3).
+    # Message captured from the live service (docs/reference/geocatalog-api.md §3).
     return ApiError(
         404,
         "ResourceNotFound",

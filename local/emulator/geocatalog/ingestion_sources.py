@@ -85,7 +85,7 @@ def _parse_source(
 
 
 def _conflict(container_url: str, existing: SourceRecord) -> ApiError:
-    # Message documented on Learn (see the reference, section 6).
+    # Message documented on Learn (docs/reference/geocatalog-api.md §6).
     return ApiError(
         409,
         "Conflict",

@@ -30,7 +30,7 @@ class PlanetaryComputerConfig:
     sas_expired: bool = False
     sas_signing_key: bytes = DEFAULT_SAS_SIGNING_KEY
     # "keep": every field of the PC models, unset ones as null (what the live service's model dump
-    # gives); "omit": null fields left out (the shape geocatalog-api.md §13 describes).
+    # gives); "omit": null fields left out (the shape docs/reference/geocatalog-api.md §13 describes).
     mosaic_info_nulls: MosaicInfoNulls = "keep"
     # Serve collection thumbnails from this emulator (see public_assets.py); off: as recorded.
     mirror_public_assets: bool = True

@@ -16,7 +16,7 @@ from local.azurite import Azurite
 from local.emulator.geocatalog.app import create_app
 from local.host import LocalHost
 from local.server import ThreadedServer
-from shared.runtime import reset_runtime
+from shared.runtime import reset
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -30,7 +30,7 @@ def geocatalog() -> Iterator[str]:
 @pytest.fixture
 def host(azurite: Azurite, geocatalog: str) -> Iterator[LocalHost]:
     # The app builds its settings and clients once per process; start and end with a clean slate.
-    reset_runtime()
+    reset()
     instance = LocalHost(
         REPO,
         app_module="function_app",
@@ -48,7 +48,7 @@ def host(azurite: Azurite, geocatalog: str) -> Iterator[LocalHost]:
         yield instance
     finally:
         instance.stop()
-        reset_runtime()
+        reset()
 
 
 def test_health_answers_200_over_http_with_azurite(host: LocalHost) -> None:

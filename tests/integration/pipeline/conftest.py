@@ -22,7 +22,7 @@ from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from local.azurite import Azurite
-from shared.ingestion_sources import IngestionSourceManager
+from shared.geocatalog.ingestion_sources import IngestionSourceManager
 from shared.jobs.records import ItemRecord, JobView
 from shared.jobs.store import JobStore
 from shared.messages import BatchMessage, Message, PlanMessage, StatusMessage
@@ -150,7 +150,7 @@ def harness(azurite: Azurite, unique_name: str) -> Iterator[Harness]:
         queues=queue,
         payloads=payloads,
         catalog=catalog,
-        sources=sources,
+        ingestion_sources=sources,
         http=requests.Session(),
         ensure_collection=ensure_collection,
         clock=lambda: NOW,

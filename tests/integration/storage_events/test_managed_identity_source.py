@@ -12,7 +12,7 @@ import pytest
 from local.emulator.geocatalog import GeoCatalogConfig, start_geocatalog_emulator
 from local.emulator.geocatalog.emulator import RunningEmulator
 from shared.geocatalog.client import GeoCatalogClient
-from shared.ingestion_sources import IngestionSourceManager, SourceStatus
+from shared.geocatalog.ingestion_sources import IngestionSourceManager, SourceStatus
 from shared.settings import CredentialMode, GeoCatalogSettings
 from shared.storage_events.container_sources import MANAGED_IDENTITY_KIND, ContainerSources
 
@@ -53,6 +53,10 @@ def test_a_watched_container_gets_a_managed_identity_source_once(
         other = ContainerSources(manager, client, geocatalog_identity_object_id=object_id)
         assert other.ensure(CONTAINER, watched=True) == SourceStatus.EXISTING.value
         assert sources.ensure(CONTAINER, watched=True) == SourceStatus.EXISTING.value
+        # Spelled otherwise (host case, default port, trailing slash), it is the same container.
+        third = ContainerSources(manager, client, geocatalog_identity_object_id=object_id)
+        spelled = "https://STDROP.blob.core.windows.net:443/stac/"
+        assert third.ensure(spelled, watched=True) == SourceStatus.EXISTING.value
         # The posting path's check finds the identity source and asks for no SAS.
         assert manager.ensure(CONTAINER).status is SourceStatus.EXISTING
         assert sas.calls == 0

@@ -1,8 +1,8 @@
 """An in-memory GeoCatalog for the bootstrap tests: the client methods the bootstrap uses.
 
 It holds state like the service (collections, assets, configuration, operations that finish after
-a number of polls) and refuses what the service refuses (§3, §9 of geocatalog-api.md), raising the
-client's own error types, so orchestration bugs surface as they would against the emulator.
+a number of polls) and refuses what the service refuses (docs/reference/geocatalog-api.md §3,
+§9), raising the client's own error types, so orchestration bugs surface as they would against the emulator.
 """
 
 from __future__ import annotations

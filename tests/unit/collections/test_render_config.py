@@ -1,4 +1,5 @@
-"""Every render configuration in the fixtures converts into what GeoCatalog accepts (§9, §13)."""
+"""Every render configuration in the fixtures converts into what GeoCatalog accepts
+(docs/reference/geocatalog-api.md §9, §13)."""
 
 from __future__ import annotations
 

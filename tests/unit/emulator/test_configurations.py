@@ -1,4 +1,4 @@
-"""Render option, mosaic and tile settings rules (reference §9)."""
+"""Render option, mosaic and tile settings rules (docs/reference/geocatalog-api.md §9)."""
 
 from __future__ import annotations
 

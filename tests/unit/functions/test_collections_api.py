@@ -13,7 +13,8 @@ import requests
 import responses
 
 from function_app import app
-from shared.runtime import reset_runtime, runtime
+from shared.runtime import reset, runtime
+from tests.app_settings import set_queue_names
 from tests.triggers import function_by_name, http_request, invoke
 from tests.unit.collections.fake_geocatalog import FakeGeoCatalog
 
@@ -38,9 +39,10 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     )
     monkeypatch.delenv("LOCAL_MODE", raising=False)
     monkeypatch.delenv("PLANETARY_COMPUTER_URL", raising=False)
-    reset_runtime()
+    set_queue_names(monkeypatch)
+    reset()
     yield
-    reset_runtime()
+    reset()
 
 
 def post(
@@ -201,7 +203,7 @@ def test_created_is_201_and_a_rerun_is_200_with_nothing_changed() -> None:
 
 def test_a_misconfigured_service_is_503_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GEOCATALOG_URL")
-    reset_runtime()
+    reset()
     status, problem, _ = post({"id": "s2-copy", "templateUrl": TEMPLATE_URL})
     assert status == 503
     assert "GEOCATALOG_URL" in problem["detail"]

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 import function_app
-from shared.runtime import reset_runtime
+from shared.runtime import reset
+from tests.app_settings import set_queue_names
 from tests.triggers import app_functions, http_request
 
 UNREACHABLE = "http://127.0.0.1:9"
@@ -28,9 +29,10 @@ def unreachable_dependencies(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     )
     monkeypatch.setenv("LOCAL_MODE", "true")
     monkeypatch.setenv("SOURCE_ALLOWED_HOSTS", "127.0.0.1")
-    reset_runtime()
+    set_queue_names(monkeypatch)
+    reset()
     yield
-    reset_runtime()
+    reset()
 
 
 def ingest(body: object) -> tuple[int, dict[str, object]]:

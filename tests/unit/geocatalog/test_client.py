@@ -12,6 +12,7 @@ import requests
 import responses
 from responses import matchers
 
+import shared.geocatalog.client as client_module
 from shared.geocatalog import (
     ConflictError,
     GeoCatalogClient,
@@ -177,8 +178,8 @@ def test_redirects_are_not_followed(client: GeoCatalogClient, rsps: responses.Re
 
 
 def test_path_segments_are_escaped(client: GeoCatalogClient, rsps: responses.RequestsMock) -> None:
-    rsps.get(f"{BASE}/stac/collections/c1/items/a%2Fb%20c", json={"id": "a/b c"})
-    assert client.get_item("c1", "a/b c")["id"] == "a/b c"
+    rsps.get(f"{BASE}/stac/collections/a%2Fb%20c", json={"id": "a/b c"})
+    assert client.get_collection("a/b c")["id"] == "a/b c"
 
 
 def test_bearer_tokens_need_https() -> None:
@@ -195,11 +196,11 @@ def test_logs_name_method_path_and_status_but_never_tokens_or_sas(
 ) -> None:
     href = f"https://acct.blob.core.windows.net/cont/a.tif?{SAS}"
     rsps.get(
-        f"{BASE}/sas/sign",
-        json={"href": href, "msft:expiry": "2026-01-02T00:00:00Z"},
-        match=[api(href="https://acct.blob.core.windows.net/cont/a.tif")],
+        f"{BASE}/stac/collections/c1",
+        json={"id": "c1", "assets": {"thumbnail": {"href": href}}},
+        match=[api(sign="true")],
     )
-    rsps.get(
+    rsps.put(
         f"{BASE}/stac/collections/c1/items/i1",
         status=400,
         json={"error": {"code": "InvalidAssetHref", "message": f"cannot read {href}"}},
@@ -207,14 +208,15 @@ def test_logs_name_method_path_and_status_but_never_tokens_or_sas(
     rsps.post(f"{BASE}/stac/search", body=requests.ConnectionError(f"failed: {BASE}/x?{SAS}"))
     caplog.set_level(logging.DEBUG)
 
-    assert client.sign_href("https://acct.blob.core.windows.net/cont/a.tif") == href
+    signed = client.get_collection("c1", sign=True)
+    assert signed["assets"]["thumbnail"]["href"] == href
     with pytest.raises(InvalidRequestError) as refused:
-        client.get_item("c1", "i1", sign=True)
+        client.replace_item("c1", "i1", {"type": "Feature", "id": "i1"})
     with pytest.raises(TransientError) as failed:
         client.search({"collections": ["c1"]}, sign=True)
 
-    assert "GET /sas/sign -> 200" in caplog.text
-    assert "GET /stac/collections/c1/items/i1 -> 400" in caplog.text
+    assert "GET /stac/collections/c1 -> 200" in caplog.text
+    assert "PUT /stac/collections/c1/items/i1 -> 400" in caplog.text
     every_field = caplog.text + "".join(str(vars(r)) for r in caplog.records)
     for secret in ("sig=", "SECRETSIG", "Bearer", "tok-SECRET-BEARER", "api-version="):
         assert secret not in every_field, secret
@@ -297,34 +299,15 @@ def test_get_collection_signed(client: GeoCatalogClient, rsps: responses.Request
     client.get_collection("c1", sign=True)
 
 
-def test_list_collections_follows_next_links(
-    client: GeoCatalogClient, rsps: responses.RequestsMock
-) -> None:
-    rsps.get(
-        f"{BASE}/stac/collections",
-        json={
-            "collections": [{"id": "a"}],
-            "links": [{"rel": "next", "href": f"{BASE}/stac/collections?token=p2&api-version=old"}],
-        },
-        match=[api()],
-    )
-    rsps.get(
-        f"{BASE}/stac/collections",
-        json={"collections": [{"id": "b"}], "links": []},
-        match=[api(token="p2")],
-    )
-    assert [c["id"] for c in client.list_collections()] == ["a", "b"]
-
-
 def test_next_links_to_another_host_are_refused(
     client: GeoCatalogClient, rsps: responses.RequestsMock
 ) -> None:
     rsps.get(
-        f"{BASE}/stac/collections",
-        json={"collections": [], "links": [{"rel": "next", "href": "https://other.test/steal"}]},
+        f"{BASE}/inma/ingestion-sources",
+        json={"value": [], "nextLink": "https://other.test/steal"},
     )
     with pytest.raises(PermanentError, match="another host"):
-        client.list_collections()
+        client.list_ingestion_sources()
 
 
 def test_replace_collection(client: GeoCatalogClient, rsps: responses.RequestsMock) -> None:
@@ -373,11 +356,10 @@ def test_add_collection_asset_posts_multipart_metadata_and_file(
     }
 
 
-def test_replace_and_delete_collection_asset_and_thumbnail(
+def test_replace_collection_asset_and_read_the_thumbnail(
     client: GeoCatalogClient, rsps: responses.RequestsMock
 ) -> None:
     rsps.put(f"{BASE}/stac/collections/c1/assets/thumbnail", json={"id": "c1"})
-    rsps.delete(f"{BASE}/stac/collections/c1/assets/thumbnail", json={"id": "c1"})
     rsps.get(
         f"{BASE}/stac/collections/c1/thumbnail",
         body=b"\x89PNG",
@@ -393,9 +375,8 @@ def test_replace_and_delete_collection_asset_and_thumbnail(
         roles=["thumbnail"],
         description="d",
     )
-    assert client.delete_collection_asset("c1", "thumbnail") is None
     assert client.get_collection_thumbnail("c1") == b"\x89PNG"
-    assert rsps.calls[2].request.headers["Accept"] == "*/*"
+    assert rsps.calls[1].request.headers["Accept"] == "*/*"
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -415,11 +396,9 @@ def test_render_option_and_mosaic_routes(
         match=[matchers.json_params_matcher(option)],
     )
     rsps.put(f"{base}/render-options/natural-color", json=option)
-    rsps.delete(f"{base}/render-options/natural-color", status=200, body=b"")
     rsps.get(f"{base}/mosaics", json=[mosaic])
     rsps.post(f"{base}/mosaics", status=201, json=mosaic)
     rsps.put(f"{base}/mosaics/most-recent", json=mosaic)
-    rsps.delete(f"{base}/mosaics/most-recent", status=200)
     rsps.get(f"{base}/tile-settings", json={"minZoom": 12, "maxItemsPerTile": 35})
     rsps.put(
         f"{base}/tile-settings",
@@ -431,11 +410,9 @@ def test_render_option_and_mosaic_routes(
     assert client.list_render_options("c1") == [option]
     assert client.create_render_option("c1", option) == option
     assert client.replace_render_option("c1", "natural-color", option) == option
-    assert client.delete_render_option("c1", "natural-color") is None
     assert client.list_mosaics("c1") == [mosaic]
     assert client.create_mosaic("c1", mosaic) == mosaic
     assert client.replace_mosaic("c1", "most-recent", mosaic) == mosaic
-    assert client.delete_mosaic("c1", "most-recent") is None
     assert client.get_tile_settings("c1")["maxItemsPerTile"] == 35
     assert client.replace_tile_settings("c1", {"minZoom": 9, "maxItemsPerTile": 35})["minZoom"] == 9
     assert "mosaicInfo" in client.get_collection_configuration("c1")
@@ -506,8 +483,8 @@ def test_iter_search_follows_post_and_get_next_links(
     assert [p["features"][0]["id"] for p in pages] == ["a", "b", "c"]
 
 
-def test_iter_search_stops_at_max_pages(
-    client: GeoCatalogClient, rsps: responses.RequestsMock
+def test_iter_search_stops_at_max_pages_and_says_so(
+    client: GeoCatalogClient, rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
 ) -> None:
     rsps.post(
         f"{BASE}/stac/search",
@@ -523,7 +500,44 @@ def test_iter_search_stops_at_max_pages(
             ],
         },
     )
-    assert len(list(client.iter_search({}, max_pages=1))) == 1
+    with caplog.at_level(logging.WARNING, logger="shared.geocatalog.client"):
+        assert len(list(client.iter_search({}, max_pages=1))) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "POST /stac/search: stopped after 1 pages although the service offers more "
+        "(the rest is not read)"
+    ]
+
+
+def test_a_search_that_ends_before_the_bound_warns_of_nothing(
+    client: GeoCatalogClient, rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    rsps.post(f"{BASE}/stac/search", json={"features": [], "links": []})
+    with caplog.at_level(logging.WARNING, logger="shared.geocatalog.client"):
+        assert len(list(client.iter_search({}, max_pages=1))) == 1
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("listing", ["ingestion sources", "operations"])
+def test_listings_stop_at_the_page_bound_and_say_so(
+    client: GeoCatalogClient,
+    rsps: responses.RequestsMock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    listing: str,
+) -> None:
+    monkeypatch.setattr(client_module, "MAX_PAGES", 3)
+    path = "/inma/ingestion-sources" if listing == "ingestion sources" else "/inma/operations"
+    # A service that always offers one more page.
+    rsps.get(f"{BASE}{path}", json={"value": [], "nextLink": f"{BASE}{path}?$skip=1"})
+    with caplog.at_level(logging.WARNING, logger="shared.geocatalog.client"):
+        if listing == "ingestion sources":
+            client.list_ingestion_sources()
+        else:
+            list(client.iter_operations())
+    assert len(rsps.calls) == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        f"GET {path}: stopped after 3 pages although the service offers more (the rest is not read)"
+    ]
 
 
 # -- operations --------------------------------------------------------------------------------
@@ -569,8 +583,16 @@ def source_body(source_id: str, container: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "https://Sentinel2L2A01.blob.core.windows.net/sentinel2-l2/",
+        "https://sentinel2l2a01.blob.core.windows.net:443/sentinel2-l2",
+        "https://sentinel2l2a01.blob.core.windows.net/sentinel2-l2?sv=2021-06-08&sig=placeholder",
+    ],
+)
 def test_find_ingestion_source_lists_then_reads_each(
-    client: GeoCatalogClient, rsps: responses.RequestsMock
+    client: GeoCatalogClient, rsps: responses.RequestsMock, asked: str
 ) -> None:
     rsps.get(
         f"{BASE}/inma/ingestion-sources",
@@ -598,9 +620,7 @@ def test_find_ingestion_source_lists_then_reads_each(
         f"{BASE}/inma/ingestion-sources/s3",
         json=source_body("s3", "https://sentinel2l2a01.blob.core.windows.net/sentinel2-l2"),
     )
-    found = client.find_ingestion_source(
-        "https://Sentinel2L2A01.blob.core.windows.net/sentinel2-l2/"
-    )
+    found = client.find_ingestion_source(asked)
     assert found is not None
     assert found.id == "s3"
 
@@ -647,50 +667,6 @@ def test_create_replace_delete_ingestion_source(
 
 
 # -- bulk ingestion and SAS --------------------------------------------------------------------
-
-
-def test_bulk_ingestion_routes(client: GeoCatalogClient, rsps: responses.RequestsMock) -> None:
-    base = f"{BASE}/inma/collections/c1/ingestions"
-    rsps.post(
-        base,
-        status=201,
-        json={"id": "ing-1", "status": "Ready"},
-        match=[
-            matchers.json_params_matcher(
-                {
-                    "importType": "StaticCatalog",
-                    "sourceCatalogUrl": "https://x.test/catalog.json",
-                    "skipExistingItems": True,
-                    "keepOriginalAssets": False,
-                    "displayName": "naip",
-                }
-            )
-        ],
-    )
-    rsps.post(f"{base}/ing-1/runs", status=201, json={"id": "run-1", "operation": {"id": "op"}})
-    rsps.get(f"{base}/ing-1/runs/run-1", json={"id": "run-1"})
-    assert (
-        client.create_ingestion(
-            "c1", catalog_url="https://x.test/catalog.json", display_name="naip"
-        )["id"]
-        == "ing-1"
-    )
-    assert client.create_ingestion_run("c1", "ing-1")["id"] == "run-1"
-    assert client.get_ingestion_run("c1", "ing-1", "run-1")["id"] == "run-1"
-
-
-def test_collection_sas_token(client: GeoCatalogClient, rsps: responses.RequestsMock) -> None:
-    rsps.get(
-        f"{BASE}/sas/token/c1",
-        json={"msft:expiry": "2025-03-12T20:47:34Z", "token": SAS},
-        match=[api(duration="60")],
-    )
-    rsps.get(f"{BASE}/sas/token/c2", json={"token": "x"})
-    token = client.get_collection_sas_token("c1", duration_minutes=60)
-    assert token.token == SAS
-    assert token.expires_at.year == 2025
-    with pytest.raises(PermanentError, match="unusable token"):
-        client.get_collection_sas_token("c2")
 
 
 def test_probe_uses_a_short_timeout(client: GeoCatalogClient, rsps: responses.RequestsMock) -> None:

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from shared.settings import Settings
-from shared.sources import SourceInvalid, SourceThrottled, SourceUnavailable, open_source
+from shared.sources import SourceInvalid, SourceThrottled, SourceUnavailable, open_reader
 from shared.sources.http import SourceHttp
 from shared.sources.specs import StacSearchSource, StaticCatalogSource
 from tests.unit.sources.conftest import PC, Call, Reply, Web, json_reply, make_settings
@@ -22,7 +22,7 @@ SIGNED = f"{CATALOG}?sv=2024-05-04&sp=rl&sig={SECRET}"
 def read_catalog(session: requests.Session, settings: Settings, url: str = SIGNED) -> Any:
     source = StaticCatalogSource(url=url)
     # The root catalog is tried again on 5xx; nothing sleeps between the tries here.
-    return open_source(
+    return open_reader(
         source, session=session, settings=settings, pause=lambda _seconds: None
     ).read_page(None, 10)
 
@@ -97,7 +97,7 @@ def test_connection_refused_is_unavailable(session: requests.Session) -> None:
     url = f"http://127.0.0.1:{port}/api/stac/v1"
     source = StacSearchSource(url=f"{url}?sig={SECRET}", collections=("x",))
     with pytest.raises(SourceUnavailable) as caught:
-        open_source(
+        open_reader(
             source, session=session, settings=settings, pause=lambda _seconds: None
         ).read_page(None, 5)
     assert f"127.0.0.1:{port}" in str(caught.value)
@@ -127,7 +127,7 @@ def test_not_json_is_invalid(web: Web, session: requests.Session, settings: Sett
 
 def test_search_404_is_invalid(web: Web, session: requests.Session, settings: Settings) -> None:
     with pytest.raises(SourceInvalid, match="HTTP 404"):
-        open_source(
+        open_reader(
             StacSearchSource(url=f"{PC}/nowhere", collections=("x",)),
             session=session,
             settings=settings,

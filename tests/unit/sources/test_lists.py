@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from shared.settings import Settings
-from shared.sources import ItemReadCode, SourceThrottled, open_source
+from shared.sources import ItemReadCode, SourceThrottled, open_reader
 from shared.sources.http import HOST_GIVE_UPS_BEFORE_SINGLE_TRY, RETRY_PAUSES
 from shared.sources.specs import InlineItemsSource, ItemUrlsSource
 from tests.unit.sources.conftest import (
@@ -42,7 +42,7 @@ def test_inline_items_paged_by_offset(session: requests.Session, settings: Setti
         loads.append(1)
         return items
 
-    reader = open_source(
+    reader = open_reader(
         InlineItemsSource(items=()), session=session, settings=settings, inline_items=load
     )
     seen: list[Any] = []
@@ -62,7 +62,7 @@ def test_inline_items_paged_by_offset(session: requests.Session, settings: Setti
 
 def test_inline_items_from_the_source_itself(session: requests.Session, settings: Settings) -> None:
     items = tuple(inline(2))
-    page = open_source(
+    page = open_reader(
         InlineItemsSource(items=items), session=session, settings=settings
     ).read_page(None, 5)
     assert [raw.item for raw in page.items] == list(items)
@@ -75,7 +75,7 @@ def test_inline_items_from_the_source_itself(session: requests.Session, settings
 def test_inline_bad_cursor(
     session: requests.Session, settings: Settings, cursor: dict[str, Any]
 ) -> None:
-    reader = open_source(
+    reader = open_reader(
         InlineItemsSource(items=tuple(inline(7))), session=session, settings=settings
     )
     with pytest.raises(ValueError, match="cursor"):
@@ -94,7 +94,7 @@ def test_item_urls_one_404_is_one_failed_entry(
     gone = f"{PC}/collections/naip/items/does-not-exist"
     urls = (NAIP_URL, f"{gone}?sig=secret", S2_URL)
 
-    reader = open_source(ItemUrlsSource(urls=urls), session=session, settings=settings)
+    reader = open_reader(ItemUrlsSource(urls=urls), session=session, settings=settings)
     first = reader.read_page(None, 2)
     second = reader.read_page(roundtrip(first.next_cursor), 2)
 
@@ -116,7 +116,7 @@ def test_item_url_not_json_and_not_allowed(web: Web, session: requests.Session) 
     # the allow-list changed since the request was accepted: checked again, nothing fetched
     settings = make_settings("planetarycomputer.microsoft.com")
     urls = (NAIP_URL, "https://acct.blob.core.windows.net/c/item.json")
-    page = open_source(ItemUrlsSource(urls=urls), session=session, settings=settings).read_page(
+    page = open_reader(ItemUrlsSource(urls=urls), session=session, settings=settings).read_page(
         None, 10
     )
     assert [raw.error_code for raw in page.items] == [
@@ -140,7 +140,7 @@ def test_item_url_relative_hrefs_made_absolute(
         },
     )
     (raw,) = (
-        open_source(ItemUrlsSource(urls=(url,)), session=session, settings=settings)
+        open_reader(ItemUrlsSource(urls=(url,)), session=session, settings=settings)
         .read_page(None, 1)
         .items
     )
@@ -156,7 +156,7 @@ def test_item_url_not_an_item_is_passed_on_for_validation(
     # Whether it is a STAC Item is item preparation's call (it records InvalidStacItem).
     web.route("GET", NAIP_URL, {"type": "Catalog"})
     (raw,) = (
-        open_source(ItemUrlsSource(urls=(NAIP_URL,)), session=session, settings=settings)
+        open_reader(ItemUrlsSource(urls=(NAIP_URL,)), session=session, settings=settings)
         .read_page(None, 1)
         .items
     )
@@ -168,7 +168,7 @@ def test_item_url_throttled_fails_the_page_to_be_read_again_later(
     web: Web, session: requests.Session, settings: Settings
 ) -> None:
     web.route("GET", NAIP_URL, lambda _call: (429, {"Retry-After": "2"}, ""))
-    reader = open_source(ItemUrlsSource(urls=(NAIP_URL,)), session=session, settings=settings)
+    reader = open_reader(ItemUrlsSource(urls=(NAIP_URL,)), session=session, settings=settings)
     with pytest.raises(SourceThrottled) as caught:
         reader.read_page(None, 1)
     assert caught.value.retry_after == 2.0
@@ -187,7 +187,7 @@ def test_item_url_that_stays_down_costs_only_its_item_after_three_tries(
     web.route("GET", NAIP_URL, _down(status))
     web.route("GET", S2_URL, load_json(ITEMS / S2_FILE))
     pauses: list[float] = []
-    reader = open_source(
+    reader = open_reader(
         ItemUrlsSource(urls=(NAIP_URL, S2_URL)),
         session=session,
         settings=settings,
@@ -214,7 +214,7 @@ def test_item_url_down_once_is_read_on_the_next_try(
     answers = iter([(502, {}, ""), json_reply(document)])
     web.route("GET", S2_URL, lambda _call: next(answers))
     pauses: list[float] = []
-    reader = open_source(
+    reader = open_reader(
         ItemUrlsSource(urls=(S2_URL,)), session=session, settings=settings, pause=pauses.append
     )
     (raw,) = reader.read_page(None, 1).items
@@ -228,7 +228,7 @@ def test_a_host_that_is_down_costs_one_try_per_url_after_a_few(
     urls = tuple(f"{PC}/collections/naip/items/dead-{n}" for n in range(6))
     for url in urls:
         web.route("GET", url, _down(503))
-    reader = open_source(
+    reader = open_reader(
         ItemUrlsSource(urls=urls), session=session, settings=settings, pause=lambda _s: None
     )
     page = reader.read_page(None, 10)

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from shared.settings import Settings
-from shared.sources import MAX_CURSOR_BYTES, SourceInvalid, SourcePage, open_source
+from shared.sources import MAX_CURSOR_BYTES, SourceInvalid, SourcePage, open_reader
 from shared.sources.base import cursor_size
 from shared.sources.specs import StacSearchSource
 from tests.unit.sources.conftest import (
@@ -46,7 +46,7 @@ def read(
     settings: Settings,
 ) -> SourcePage:
     # A fresh reader per page, as each plan message opens the source anew.
-    return open_source(source, session=session, settings=settings).read_page(
+    return open_reader(source, session=session, settings=settings).read_page(
         roundtrip(cursor), limit
     )
 

@@ -16,7 +16,7 @@ from shared.sources import (
     SourceInvalid,
     SourcePage,
     SourceUnavailable,
-    open_source,
+    open_reader,
 )
 from shared.sources.base import SourceProblemCode, cursor_size
 from shared.sources.http import RETRY_PAUSES
@@ -45,7 +45,7 @@ def walk(
     cursor: dict[str, Any] | None = None
     waits = pauses if pauses is not None else []
     for _ in range(max_pages):
-        reader = open_source(
+        reader = open_reader(
             StaticCatalogSource(url=url), session=session, settings=settings, pause=waits.append
         )
         page = reader.read_page(roundtrip(cursor), limit)
@@ -430,7 +430,7 @@ def test_cursor_stays_tiny_for_100000_items(
             root if rest == "catalog.json" else item(rest.split("/")[-1][:-5], data="a.tif")
         ),
     )
-    reader = open_source(
+    reader = open_reader(
         StaticCatalogSource(url=f"{prefix}catalog.json"), session=session, settings=settings
     )
 
@@ -499,7 +499,7 @@ def test_many_empty_subcatalogs_bound_the_work_of_one_page(
     cursor: dict[str, Any] | None = None
     while True:
         before = len(web.calls)
-        page = open_source(
+        page = open_reader(
             StaticCatalogSource(url=f"{prefix}catalog.json"), session=session, settings=settings
         ).read_page(roundtrip(cursor), 10)
         assert len(web.calls) - before <= MAX_CATALOGS_PER_PAGE + 2
@@ -524,7 +524,7 @@ def test_many_empty_subcatalogs_bound_the_work_of_one_page(
 def test_foreign_cursor_is_a_value_error(
     web: Web, session: requests.Session, settings: Settings, cursor: dict[str, Any]
 ) -> None:
-    reader = open_source(StaticCatalogSource(url=ROOT), session=session, settings=settings)
+    reader = open_reader(StaticCatalogSource(url=ROOT), session=session, settings=settings)
     with pytest.raises(ValueError, match="cursor"):
         reader.read_page(cursor, 5)
     assert web.calls == []

@@ -4,15 +4,15 @@ from datetime import timedelta
 
 import pytest
 
-from shared.geocatalog.errors import NotFoundError, ThrottledError
-from shared.geocatalog.models import IngestionSource, SasToken
-from shared.ingestion_sources import (
+from shared.geocatalog.errors import ConflictError, NotFoundError, ThrottledError
+from shared.geocatalog.ingestion_sources import (
     ChainedSasProvider,
     IngestionSourceManager,
     PlanetaryComputerSasProvider,
     SourceStatus,
     blob_container_parts,
 )
+from shared.geocatalog.models import IngestionSource, SasToken
 from tests.fakes import NOW, FakeSasProvider, FakeSourceCatalog
 
 S2 = "https://sentinel2l2a01.blob.core.windows.net/sentinel2-l2"
@@ -176,3 +176,49 @@ def test_timer_refresh_goes_on_past_a_refused_renewal() -> None:
     statuses = {o.source_id: o.status for o in outcomes}
     assert statuses == {refused.id: SourceStatus.RENEWAL_FAILED, other.id: SourceStatus.RENEWED}
     assert catalog.sources[other.id].expiration == NOW + timedelta(minutes=45)
+
+
+SPELLINGS_OF_S2 = [
+    "HTTPS://Sentinel2L2A01.Blob.Core.Windows.Net/sentinel2-l2",
+    S2 + "/",
+    "https://sentinel2l2a01.blob.core.windows.net:443/sentinel2-l2",
+    S2 + "?sv=2021-06-08&sr=c&sp=rl&sig=placeholder",
+]
+
+
+@pytest.mark.parametrize("registered", SPELLINGS_OF_S2)
+def test_a_source_registered_under_another_spelling_of_the_url_is_found(registered: str) -> None:
+    catalog = FakeSourceCatalog()
+    existing = catalog.add(registered, NOW + timedelta(hours=3))
+    m = manager(catalog, FakeSasProvider())
+    outcome = m.ensure(S2)
+    assert (outcome.status, outcome.source_id) == (SourceStatus.EXISTING, existing.id)
+    assert "create" not in catalog.calls
+    # ... and from the cache, whichever spelling asks.
+    calls = len(catalog.calls)
+    assert m.ensure(registered).source_id == existing.id
+    assert len(catalog.calls) == calls
+
+
+def test_an_expiring_source_is_renewed_under_the_url_it_was_registered_with() -> None:
+    catalog = FakeSourceCatalog()
+    registered = SPELLINGS_OF_S2[0]
+    existing = catalog.add(registered, NOW + timedelta(minutes=5))
+    outcome = manager(catalog, FakeSasProvider()).ensure(S2)
+    assert (outcome.status, outcome.source_id) == (SourceStatus.RENEWED, existing.id)
+    assert catalog.sources[existing.id].container_url == registered
+
+
+class RacingCatalog(FakeSourceCatalog):
+    """Another instance registers the container (spelled its own way) just before we do."""
+
+    def create_ingestion_source(self, container_url: str, sas_token: str) -> IngestionSource:
+        self.calls.append("create")
+        self.winner = self.add(SPELLINGS_OF_S2[0], NOW + timedelta(hours=3))
+        raise ConflictError("exists", status=409)
+
+
+def test_a_conflict_adopts_the_winners_source_whatever_its_spelling() -> None:
+    catalog = RacingCatalog()
+    outcome = manager(catalog, FakeSasProvider()).ensure(S2)
+    assert (outcome.status, outcome.source_id) == (SourceStatus.EXISTING, catalog.winner.id)

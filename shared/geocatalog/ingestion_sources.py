@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from shared.geocatalog.container_urls import container_key
 from shared.geocatalog.errors import ConflictError, NotFoundError, UpstreamError
 from shared.geocatalog.models import IngestionSource, IngestionSourceSummary, SasToken
 
@@ -210,7 +211,7 @@ class IngestionSourceManager:
 
     def _container_lock(self, container_url: str) -> threading.Lock:
         with self._lock:
-            return self._container_locks.setdefault(container_url, threading.Lock())
+            return self._container_locks.setdefault(container_key(container_url), threading.Lock())
 
     def _expiring(self, source: IngestionSource) -> bool:
         return source.expires_within(self._renew_before, now=self._now())
@@ -218,12 +219,12 @@ class IngestionSourceManager:
     def _lookup(self, container_url: str) -> IngestionSource | None:
         with self._lock:
             fresh = self._index_at is not None and self._now() - self._index_at < self._index_ttl
-            cached = self._by_container.get(container_url)
+            cached = self._by_container.get(container_key(container_url))
         if cached is not None and fresh:
             return cached
         self._reload_index()
         with self._lock:
-            return self._by_container.get(container_url)
+            return self._by_container.get(container_key(container_url))
 
     def _reload_index(self) -> None:
         """List sources and GET the ones not seen yet (the list carries no container URLs)."""
@@ -245,7 +246,7 @@ class IngestionSourceManager:
         with self._lock:
             self._by_id = fetched
             self._by_container = {
-                _normalise(s.container_url): s for s in fetched.values() if s.container_url
+                container_key(s.container_url): s for s in fetched.values() if s.container_url
             }
             self._index_at = self._now()
 
@@ -253,7 +254,7 @@ class IngestionSourceManager:
         with self._lock:
             self._by_id[source.id] = source
             if source.container_url:
-                self._by_container[_normalise(source.container_url)] = source
+                self._by_container[container_key(source.container_url)] = source
 
     def _create(self, container_url: str, token: SasToken) -> SourceOutcome:
         try:
@@ -262,7 +263,7 @@ class IngestionSourceManager:
             # Another instance registered it a moment ago: adopt theirs, renewing if needed.
             self._reload_index()
             with self._lock:
-                existing = self._by_container.get(container_url)
+                existing = self._by_container.get(container_key(container_url))
             if existing is None:
                 raise
             if self._expiring(existing):
@@ -280,12 +281,14 @@ class IngestionSourceManager:
 
     def _renew(self, container_url: str, source: IngestionSource, token: SasToken) -> SourceOutcome:
         try:
-            renewed = self._catalog.replace_ingestion_source(source.id, container_url, token.token)
+            # Under the URL it was registered with (the same container, perhaps spelled otherwise).
+            registered_url = source.container_url or container_url
+            renewed = self._catalog.replace_ingestion_source(source.id, registered_url, token.token)
         except NotFoundError:
             # Deleted behind our back (someone cleaned up by hand): register it anew.
             with self._lock:
                 self._by_id.pop(source.id, None)
-                self._by_container.pop(container_url, None)
+                self._by_container.pop(container_key(container_url), None)
             return self._create(container_url, token)
         renewed = _with_expiry(renewed, token)
         self._remember(renewed)
@@ -305,10 +308,6 @@ class IngestionSourceManager:
         if source is None:
             return SourceOutcome(container_url, status)
         return SourceOutcome(container_url, status, source.id, source.expiration)
-
-
-def _normalise(container_url: str) -> str:
-    return container_url.rstrip("/")
 
 
 def _with_expiry(source: IngestionSource, token: SasToken) -> IngestionSource:
