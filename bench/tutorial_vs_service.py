@@ -27,6 +27,13 @@ item ids. Prints figures; asserts nothing.
     python -m bench.tutorial_vs_service [--tutorial-items 1000] [--service-items 1000 10000]
                                         [--quick] [--setting NAME=VALUE ...] [--timeout 3600]
     python -m bench.tutorial_vs_service --backfill 100000   # only the service, one stac-search job
+    python -m bench.tutorial_vs_service --faults --service-items 10000   # only the service, under
+                                                                         # the fault mix below
+
+`--faults` injects, on every GeoCatalog data-plane call, 5% 429s, 2% 503s and 1% 500s (each
+without Retry-After) and fails 5% of operations with a transient code: the figures per item (calls,
+storage requests) are then those of a pipeline that retries, splits and re-posts, and the counts
+must still be exact.
 """
 
 from __future__ import annotations
@@ -414,6 +421,14 @@ def _setting(text: str) -> tuple[str, str]:
     return name, value
 
 
+FAULT_MIX: dict[str, Any] = {
+    "fault_429_rate": 0.05,
+    "fault_503_rate": 0.02,
+    "fault_500_rate": 0.01,
+    "transient_operation_failure_rate": 0.05,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -435,6 +450,11 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: one N-item stac-search job through the service (e.g. 100000), no tutorial",
     )
     parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="only the service, with the GeoCatalog emulator injecting the fault mix above",
+    )
+    parser.add_argument(
         "--setting",
         type=_setting,
         action="append",
@@ -448,6 +468,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.backfill is not None:
         tutorial_items, service_items = 0, [args.backfill]
+    elif args.faults:
+        tutorial_items = 0
+        service_items = args.service_items or ([200, 1000] if args.quick else [1000, 10_000])
     else:
         tutorial_items = args.tutorial_items or (200 if args.quick else 1000)
         service_items = args.service_items or ([200, 1000] if args.quick else [1000, 10_000])
@@ -467,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{local.get('INGEST_STATUS_INITIAL_DELAY_SECONDS', '5')} s growing to "
         f"{local.get('INGEST_STATUS_MAX_DELAY_SECONDS', '120')} s"
         + (f"; settings {dict(args.setting)}" if args.setting else " (local settings)")
+        + (f". Fault mix: {FAULT_MIX}" if args.faults else "")
         + ". The GeoCatalog emulator and the bench STAC API run in processes of their own, "
         "reached over HTTP: their CPU is not charged to the app's process.",
         flush=True,
@@ -477,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
             budget_per_second=budget,
             latency_seconds=latency,
             operation_duration_seconds=operations,
+            **(FAULT_MIX if args.faults else {}),
         ),
         settings_overrides=overrides,
         geocatalog_process=True,
@@ -499,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  tutorial loop, {tutorial_items} items: {runs[-1].elapsed:.0f} s", flush=True)
         for count in service_items:
             name = "service (backfill)" if args.backfill is not None else "service"
+            name = "service (faults)" if args.faults else name
             runs.append(run_service(bench, count, name))
             elapsed = runs[-1].elapsed
             print(
