@@ -2,10 +2,11 @@
 
 A page's own repeats are found in the page (`dispatch.mark_duplicates`). Across pages, a page
 needs to know what every earlier page listed. The ledger is that knowledge: one blob per job,
-holding for each id to post a 64-bit digest and where its copy that counts sits (page, place in
-the page). A page reads the ledger, decides, and writes its own ids BEFORE it sends the next
-page's message, so pages write it one after the other, in source order, without locks; the
-blob's ETag guards against a redelivered page writing at the same time as the next one.
+holding for each id to post a digest and where its copy that counts sits (page, place in the
+page), and the last page that wrote it. A page decides only once the page before it has written
+(pages are read one after another, each sending the next before it registers its own), so pages
+write the ledger in source order without locks; the blob's ETag guards against a redelivered
+page writing at the same time as the next one.
 
 Digests keep the ledger small (24 bytes an id: 2.4 MB for 100,000 items, read and written once
 per page of 198): 128 bits, so that two ids of a job sharing one is not a risk worth a read
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 
 from shared.payloads import PayloadStore
 
-_COUNT = struct.Struct("<I")
+# The number of ids, and the last page that wrote the ledger (-1: none yet).
+_HEADER = struct.Struct("<Ii")
 
 
 def ledger_ref(job_id: str) -> str:
@@ -50,9 +52,10 @@ class Ledger:
         self._checks = array("Q")
         self._pages = array("I")
         self._indexes = array("I")
+        self.last_page = -1
         if data:
-            (n,) = _COUNT.unpack_from(data)
-            at = _COUNT.size
+            n, self.last_page = _HEADER.unpack_from(data)
+            at = _HEADER.size
             for part in self._parts():
                 width = part.itemsize
                 part.frombytes(data[at : at + n * width])
@@ -97,11 +100,15 @@ class Ledger:
     def _parts(self) -> tuple[array[int], ...]:
         return (self._digests, self._checks, self._pages, self._indexes)
 
-    def pages(self) -> set[int]:
-        return set(self._pages)
+    def mark_page(self, page: int) -> None:
+        """Pages up to `page` have written their ids."""
+        if page > self.last_page:
+            self.last_page = page
+            self.changed = True
 
     def to_bytes(self) -> bytes:
-        return _COUNT.pack(len(self._digests)) + b"".join(p.tobytes() for p in self._parts())
+        header = _HEADER.pack(len(self._digests), self.last_page)
+        return header + b"".join(p.tobytes() for p in self._parts())
 
 
 def read_ledger(payloads: PayloadStore, job_id: str) -> Ledger:

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 _WRITE_ATTEMPTS = 20
 _REGISTRATION_WAITS = 6
+_LEDGER_WAITS = 10
 
 
 def page_unit(page: int) -> str:
@@ -33,15 +34,20 @@ def page_unit(page: int) -> str:
     return f"p{page:08d}"
 
 
+class EarlierPageNotWritten(RuntimeError):
+    """The page before this one has not written the ledger yet, after a while: its worker died
+    between sending this page and writing. This page is to be planned again later."""
+
+
 def resolve_across_pages(
     job: JobRecord, page: int, items: Sequence[NewItem], deps: PipelineDeps
 ) -> list[NewItem]:
     """The page's items with the copies of ids earlier pages listed marked; the page's own ids
-    written to the job's ledger. Call before the next page's message is sent."""
+    written to the job's ledger, once the page before it has written its own."""
     upsert = job.mode == IngestMode.UPSERT.value
     counting = _counting_copies(items, keep_last=upsert)
     for _ in range(_WRITE_ATTEMPTS):
-        ledger = read_ledger(deps.payloads, job.job_id)
+        ledger = _after_previous_page(job.job_id, page, deps)
         out = list(items)
         for item_id, where in counting.items():
             key = digest(item_id)
@@ -57,9 +63,21 @@ def resolve_across_pages(
                 if after is not None:
                     out[where] = replace(out[where], after=after)
             ledger.put(key, Place(page, where))
+        ledger.mark_page(page)
         if not ledger.changed or write_ledger(deps.payloads, job.job_id, ledger):
             return out
     raise RuntimeError(f"job {job.job_id}: the id ledger kept changing under page {page}")
+
+
+def _after_previous_page(job_id: str, page: int, deps: PipelineDeps) -> Ledger:
+    """The ledger once page - 1 has written it: the previous page writes while this one was
+    being read, so this rarely waits; it waits a few seconds at most."""
+    for attempt in range(_LEDGER_WAITS):
+        ledger = read_ledger(deps.payloads, job_id)
+        if ledger.last_page >= page - 1:
+            return ledger
+        deps.sleep(min(0.05 * 2**attempt, 1.0))
+    raise EarlierPageNotWritten(f"page {page - 1} of job {job_id} has not written its ids")
 
 
 def needs_ledger(page: int, more: bool) -> bool:
@@ -156,6 +174,7 @@ def is_open(job_id: str, address: str, deps: PipelineDeps) -> bool:
 
 
 __all__ = [
+    "EarlierPageNotWritten",
     "Ledger",
     "is_open",
     "needs_ledger",

@@ -23,7 +23,12 @@ from shared.payloads import request_ref
 from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
-from shared.pipeline.page_duplicates import needs_ledger, page_unit, resolve_across_pages
+from shared.pipeline.page_duplicates import (
+    EarlierPageNotWritten,
+    needs_ledger,
+    page_unit,
+    resolve_across_pages,
+)
 from shared.problems import ApiError
 from shared.sources import open_reader
 from shared.sources.base import SourcePage
@@ -104,20 +109,23 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     record_source_problems(job.job_id, message.page, page, deps)
     planned = message.planned + len(page.items)
     more = page.next_cursor is not None and (max_items is None or planned < max_items)
+    if more:
+        # Read ahead: the next page is read while this one is prepared and registered. Pages
+        # are independent units of work (batches of their own); planning ends when all are done.
+        deps.queues.send(
+            PlanMessage(job.job_id, page=message.page + 1, cursor=page.next_cursor, planned=planned)
+        )
     prepared = [
         prepare_item(raw, collection=job.collection, drop_assets=job.drop_assets)
         for raw in page.items
     ]
     new_items = [_new_item(p, i, message.page, job, deps) for i, p in enumerate(prepared)]
     if needs_ledger(message.page, more):
-        # Before the next page is sent: pages learn each other's ids in source order.
-        new_items = resolve_across_pages(job, message.page, new_items, deps)
-    if more:
-        # Read ahead: the next page is read while this one is registered. Pages are
-        # independent units of work (batches of their own); planning ends when all are done.
-        deps.queues.send(
-            PlanMessage(job.job_id, page=message.page + 1, cursor=page.next_cursor, planned=planned)
-        )
+        try:
+            new_items = resolve_across_pages(job, message.page, new_items, deps)
+        except EarlierPageNotWritten:
+            _requeue(message, None, deps, why="waits for the page before it")
+            return
     containers = sorted({c for p in prepared if isinstance(p, PreparedItem) for c in p.containers})
     try:
         source_status = {
@@ -243,7 +251,9 @@ def _new_item(
     )
 
 
-def _requeue(message: PlanMessage, retry_after: float | None, deps: PipelineDeps) -> None:
+def _requeue(
+    message: PlanMessage, retry_after: float | None, deps: PipelineDeps, *, why: str = "throttled"
+) -> None:
     delay = throttle_delay(
         retry_after,
         message.throttled,
@@ -252,9 +262,10 @@ def _requeue(message: PlanMessage, retry_after: float | None, deps: PipelineDeps
     )
     deps.queues.send(replace(message, throttled=message.throttled + 1), delay_seconds=delay)
     logger.info(
-        "plan page %s of job %s throttled; again in %.0f s",
+        "plan page %s of job %s %s; again in %.0f s",
         message.page,
         message.job_id,
+        why,
         delay,
         extra={"jobId": message.job_id},
     )

@@ -9,11 +9,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from shared.jobs.records import ItemRecord
 from shared.jobs.states import ItemState, JobState
 from shared.messages import BatchMessage, PlanMessage, StatusMessage
+from shared.pipeline import page_duplicates, plan
 from shared.pipeline.dispatch import DUPLICATE_IN_JOB
 from shared.pipeline.id_ledger import read_ledger
 from shared.pipeline.submit import submit_job
@@ -201,3 +205,45 @@ def test_a_one_page_job_writes_no_ledger(harness: Harness) -> None:
         harness.driver.run()
     assert harness.view(job_id).counts[ItemState.SUCCEEDED] == 3
     assert len(read_ledger(harness.deps.payloads, job_id)) == 0
+
+
+def test_a_page_waits_for_the_page_before_it_to_write_its_ids(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c, d, e = pc_items(5)
+    items = [copy_of(a, 1), b, c, d, copy_of(a, 2), e]
+    real = page_duplicates.resolve_across_pages
+
+    def dies_on_page_0(job: Any, page: int, new: Any, deps: Any) -> Any:
+        if page == 0:
+            raise RuntimeError("the worker died")
+        return real(job, page, new, deps)
+
+    with item_urls_job(harness, items, "create") as job_id:
+        ((plan0, _),) = harness.queue.take()
+        monkeypatch.setattr(plan, "resolve_across_pages", dies_on_page_0)
+        with pytest.raises(RuntimeError):
+            plan.plan_page(plan0, harness.deps)  # page 1 was sent before page 0 died
+        monkeypatch.setattr(plan, "resolve_across_pages", real)
+        ((plan1, _),) = harness.queue.take()
+        assert isinstance(plan1, PlanMessage)
+        assert plan1.page == 1
+        naps: list[float] = []
+        plan.plan_page(plan1, replace(harness.deps, sleep=naps.append))
+        # It waited a few seconds for page 0, then put itself back for later.
+        assert 1 < sum(naps) < 10
+        [(later, delay)] = harness.queue.take()
+        assert isinstance(later, PlanMessage)
+        assert (later.page, delay > 0) == (1, True)
+        assert harness.view(job_id).total == 0
+        harness.driver.deliver(plan0)  # page 0 delivered again
+        harness.driver.deliver(later)
+        harness.driver.run()
+
+    harness.assert_accounted(job_id)
+    listed = rows(harness, job_id)
+    assert [r.state for r in listed] == [ItemState.SUCCEEDED] * 4 + [
+        ItemState.SKIPPED,
+        ItemState.SUCCEEDED,
+    ]
+    assert code_of(listed[4]) == DUPLICATE_IN_JOB

@@ -45,3 +45,13 @@ def test_ids_sharing_the_first_64_bits_stay_apart() -> None:
 def test_digests_are_stable_and_take_any_string() -> None:
     assert digest("a") == digest("a") != digest("b")
     assert digest("\udcff-lone-surrogate") != digest("")
+
+
+def test_the_last_page_that_wrote_is_kept_and_only_grows() -> None:
+    ledger = Ledger()
+    assert ledger.last_page == -1
+    ledger.mark_page(3)
+    again = Ledger(ledger.to_bytes())
+    assert again.last_page == 3
+    again.mark_page(2)  # a redelivered earlier page
+    assert (again.last_page, again.changed) == (3, False)
