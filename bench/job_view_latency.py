@@ -219,7 +219,7 @@ def _walk(store: JobStore, job_id: str, batches: list[int], threads: int) -> int
 
     def posted(batch: BatchRecord) -> BatchChange | None:
         operation = str(uuid.uuid4())
-        update = ItemUpdate(operation_id=operation, add_attempt=True, posted=True)
+        update = ItemUpdate(operation_id=operation, add_attempt=True)
         moves = {
             i.index: (ItemState.SUBMITTED, update)
             for i in batch.items
