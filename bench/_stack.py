@@ -117,15 +117,15 @@ def probes() -> Iterator[Probes]:
         if pause is not None:
             pause(attempt)
 
-    RequestsTransport.send = counting_send  # type: ignore[method-assign]
+    RequestsTransport.send = counting_send
     if pause is not None:
-        store_module._jittered_pause = counting_pause  # type: ignore[attr-defined]
+        store_module._jittered_pause = counting_pause
     try:
         yield found
     finally:
-        RequestsTransport.send = send  # type: ignore[method-assign]
+        RequestsTransport.send = send
         if pause is not None:
-            store_module._jittered_pause = pause  # type: ignore[attr-defined]
+            store_module._jittered_pause = pause
 
 
 def create_collection(http: httpx.Client, stack: LocalStack, collection: str) -> None:

@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             before = counter.count
             listed = 0
             for _ in range(args.calls):
-                start = time.perf_counter()
+                began = time.perf_counter()
                 listed = len(index.list_jobs(where, limit=limit).jobs)
-                samples.append(time.perf_counter() - start)
+                samples.append(time.perf_counter() - began)
             requests = (counter.count - before) / args.calls
             rows.append((label, listed, f"{requests:.0f}", *latency_row(samples)))
         print_table(("page", "jobs", "requests", "p50 ms", "p95 ms", "max ms"), rows)
