@@ -24,37 +24,29 @@ class UrlNotAllowed(CollectionError):
     must give another URL or the operator allow the host."""
 
 
-class TemplateUnusable(CollectionError):
+class _Answered(CollectionError):
+    """An error about what a host answered: `host` and `status` when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        host: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.host = host
+        self.status = status
+
+
+class TemplateUnusable(_Answered):
     """What a URL points at cannot be used (not JSON, not a STAC Collection, a 4xx, too large,
     redirected too often): retrying the same URL will not help."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        host: str | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message, field=field)
-        self.host = host
-        self.status = status
 
-
-class FetchFailed(CollectionError):
+class FetchFailed(_Answered):
     """The host did not answer usably (no connection, 5xx or 408, a broken read): later may work."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        host: str | None = None,
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message, field=field)
-        self.host = host
-        self.status = status
 
 
 class FetchThrottled(FetchFailed):
