@@ -5,8 +5,8 @@ JobStore on Azurite, half of them running with --items pending items in batches 
 half empty and settled, then times JobIndex pages and counts the storage requests each sends (a
 raw_request_hook on the table client): the index query, then per listed job its job row, and for a
 running job one range query over its batch rows (a settled job's counts are kept on its index row
-by the first listing that sees it; the first call of each row below pays that). Item rows are
-never read.
+by the first listing that sees it; the first call of each row below pays that). Items are never
+read.
 
 Prints figures; asserts nothing. Azurite's milliseconds are not Azure's; the request counts are.
 

@@ -21,7 +21,7 @@ points are used: the host's HTTP API, the GeoCatalog's data plane and `/_emulato
 storage requests the app's clients send (counted on azure-core's transport, by Azurite port), so
 the benchmark measures whatever the pipeline is. After each run it checks exact counts: every
 operation Succeeded (the loop) or the job succeeded with `counts.succeeded` = `counts.total` = N
-and N item rows all `succeeded` (the service), and the emulator's collection holds exactly the N
+and N items listed all `succeeded` (the service), and the emulator's collection holds exactly the N
 item ids. Prints figures; asserts nothing.
 
     python -m bench.tutorial_vs_service [--tutorial-items 1000] [--service-items 1000 10000]
@@ -242,7 +242,7 @@ def run_tutorial(bench: Bench, count: int) -> Run:
 
 
 def _job_rows(bench: Bench, job_id: str) -> Counter[str]:
-    """Item rows of a job by state, and by id under the key "id:<id>" (GET /api/jobs/{id}/items)."""
+    """A job's items by state, and by id under the key "id:<id>" (GET /api/jobs/{id}/items)."""
     rows: Counter[str] = Counter()
     cursor: str | None = None
     while True:
@@ -294,11 +294,11 @@ def run_service(bench: Bench, count: int, name: str = "service") -> Run:
     states = {k: v for k, v in rows.items() if not k.startswith("id:")}
     ids = {k.removeprefix("id:") for k in rows if k.startswith("id:")}
     if states != {"succeeded": count}:
-        problems.append(f"item rows by state {states}")
+        problems.append(f"items by state {states}")
     if ids != bench.expected_ids(count) or any(
         v != 1 for k, v in rows.items() if k.startswith("id:")
     ):
-        problems.append("the item rows are not exactly the source's items, once each")
+        problems.append("the items listed are not exactly the source's items, once each")
     problems += bench.check_catalog(collection, count)
     return Run(
         name=name,

@@ -82,7 +82,7 @@ def _schemas() -> dict[str, Any]:
                 "completedAt",
                 "links",
             ],
-            description="A job as listed: its state and counts, read without its item rows.",
+            description="A job as listed: its state and counts, read without its items.",
         ),
         "JobList": _closed(
             {
