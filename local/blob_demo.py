@@ -24,9 +24,9 @@ import httpx
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
 from local.azurite import connection_string
+from local.bare_collection import create_bare_collection
 from shared.geocatalog.client import GeoCatalogClient
 from shared.geocatalog.errors import NotFoundError
-from shared.retry import wait_for_operation
 from shared.settings import CredentialMode, GeoCatalogSettings
 from shared.storage_events.ingest import rolling_job_id
 
@@ -76,21 +76,13 @@ def ensure_collection(geocatalog_url: str) -> None:
             return
         except NotFoundError:
             pass
-        operation = client.create_collection(
-            {
-                "type": "Collection",
-                "stac_version": "1.0.0",
-                "id": COLLECTION,
-                "description": "Items uploaded to the local stack's Azurite",
-                "license": "proprietary",
-                "extent": {
-                    "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-                    "temporal": {"interval": [["2000-01-01T00:00:00Z", None]]},
-                },
-                "links": [],
-            }
+        create_bare_collection(
+            client,
+            COLLECTION,
+            "Items uploaded to the local stack's Azurite",
+            timeout=60,
+            poll_interval=0.1,
         )
-        wait_for_operation(client, operation.id, timeout=60, poll_interval=0.1)
     finally:
         client.close()
 

@@ -30,6 +30,7 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableServiceClient
 
+from local.bare_collection import create_bare_collection
 from local.emulator.geocatalog import GeoCatalogConfig
 from local.emulator.geocatalog.emulator import RunningEmulator as GeoCatalogEmulator
 from local.emulator.planetary_computer import PlanetaryComputerConfig
@@ -38,7 +39,6 @@ from local.host import LocalHost
 from local.stack import LocalStack, StackConfig
 from shared.geocatalog.client import GeoCatalogClient
 from shared.queues import IngestQueues
-from shared.retry import wait_for_operation
 from shared.settings import CredentialMode, GeoCatalogSettings, QueueNames, StorageSettings
 
 pytestmark = pytest.mark.integration
@@ -266,21 +266,13 @@ class E2E:
         service's own bootstrap is tested by createCollection and POST /api/collections)."""
         client = self.geocatalog_client()
         try:
-            operation = client.create_collection(
-                {
-                    "type": "Collection",
-                    "stac_version": "1.0.0",
-                    "id": collection_id,
-                    "description": f"end-to-end test collection {collection_id}",
-                    "license": "proprietary",
-                    "extent": {
-                        "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-                        "temporal": {"interval": [["2000-01-01T00:00:00Z", None]]},
-                    },
-                    "links": [],
-                }
+            done = create_bare_collection(
+                client,
+                collection_id,
+                f"end-to-end test collection {collection_id}",
+                timeout=JOB_TIMEOUT,
+                poll_interval=0.05,
             )
-            done = wait_for_operation(client, operation.id, timeout=JOB_TIMEOUT, poll_interval=0.05)
         finally:
             client.close()
         assert done.succeeded, done

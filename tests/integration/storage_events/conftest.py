@@ -26,10 +26,10 @@ import httpx
 import pytest
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
+from local.bare_collection import create_bare_collection
 from local.emulator.geocatalog import GeoCatalogConfig
 from local.stack import LocalStack, StackConfig
 from shared.geocatalog.client import GeoCatalogClient
-from shared.retry import wait_for_operation
 from shared.settings import CredentialMode, GeoCatalogSettings
 from shared.storage_events.ingest import rolling_job_id
 
@@ -257,21 +257,13 @@ class BlobStack:
 def create_collection(base_url: str, collection_id: str) -> None:
     client = GeoCatalogClient(GeoCatalogSettings(url=base_url, credential=CredentialMode.NONE))
     try:
-        operation = client.create_collection(
-            {
-                "type": "Collection",
-                "stac_version": "1.0.0",
-                "id": collection_id,
-                "description": f"storage-event test collection {collection_id}",
-                "license": "proprietary",
-                "extent": {
-                    "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-                    "temporal": {"interval": [["2000-01-01T00:00:00Z", None]]},
-                },
-                "links": [],
-            }
+        done = create_bare_collection(
+            client,
+            collection_id,
+            f"storage-event test collection {collection_id}",
+            timeout=TIMEOUT,
+            poll_interval=0.05,
         )
-        done = wait_for_operation(client, operation.id, timeout=TIMEOUT, poll_interval=0.05)
     finally:
         client.close()
     assert done.succeeded, done
