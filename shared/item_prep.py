@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from shared.jobs.keys import escape
 from shared.json_values import non_finite_paths
+from shared.outbound.urls import split_url
 from shared.sources.base import RawItem
 from shared.stac_values import GEOMETRY_TYPES, bbox_problem, parse_rfc3339
 
@@ -160,7 +161,9 @@ def blob_container_of(
     None for hrefs that carry their own SAS (GeoCatalog reads them as they are) and for hrefs that
     are not Azure blobs (public URLs need no source).
     """
-    parts = urlsplit(href)
+    parts = split_url(href)
+    if parts is None:
+        return None
     if any(key.lower() == "sig" for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
         return None
     host = (parts.hostname or "").lower()
@@ -325,8 +328,8 @@ def _check_assets(assets: dict[str, Any]) -> None:
         # item.json: every asset is an object with a string href.
         if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
             raise _Invalid(InvalidItemCode.INVALID_ASSET, f"asset {key!r} has no string href")
-        parts = urlsplit(asset["href"])
-        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        parts = split_url(asset["href"])
+        if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             # GeoCatalog copies every asset into managed storage, so it must be able to read the
             # href: a public URL, one with its own SAS, or a blob of a registered ingestion source
             # (docs/reference/geocatalog-api.md §4; its error code InvalidAssetHref, §6).

@@ -16,7 +16,8 @@ path for fetching on a caller's behalf (templates, thumbnails, sources, item URL
   `display_url` shows it and `host` its host (and port).
 - `parse_retry_after(headers)`: delta-seconds or HTTP-date (and Azure's millisecond headers),
   within 0..`MAX_RETRY_AFTER_SECONDS`.
-- `display_url` (logs and errors) and `redact_url` (records: only the SAS signature goes).
+- `display_url` (logs and errors) and `redact_url` (records: only the SAS signature goes);
+  `split_url` and `join_url`, which answer None where urlsplit would raise on untrusted text.
 
 The sources use it through `shared.sources.http.SourceHttp`, which adds bounded tries of one
 document (only the sources retry) and maps the errors to `SourceError`s. A template or thumbnail
@@ -48,7 +49,7 @@ from shared.outbound.guarded import DEFAULT_TIMEOUT, MAX_REDIRECTS, Fetched, Gua
 from shared.outbound.policy import FetchPolicy, host_allowed
 from shared.outbound.retry_after import MAX_RETRY_AFTER_SECONDS, parse_retry_after
 from shared.outbound.session import POOL_SIZE, new_session
-from shared.outbound.urls import display_url, redact_url
+from shared.outbound.urls import display_url, join_url, redact_url, split_url
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -66,7 +67,9 @@ __all__ = [
     "GuardedHttp",
     "display_url",
     "host_allowed",
+    "join_url",
     "new_session",
     "parse_retry_after",
     "redact_url",
+    "split_url",
 ]

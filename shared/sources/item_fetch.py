@@ -9,9 +9,8 @@ read again after the delay the source asked for.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
-from shared.outbound.urls import display_url
+from shared.outbound.urls import absolute_href, display_url
 from shared.sources.base import ItemReadCode, RawItem
 from shared.sources.errors import SourceInvalid, SourceUnavailable
 from shared.sources.http import SourceHttp, decode_json
@@ -68,5 +67,5 @@ def absolutise_hrefs(item: object, base_url: str) -> None:
 def _resolve(entry: Any, base: str) -> None:
     if isinstance(entry, dict):
         href = entry.get("href")
-        if isinstance(href, str) and href and not urlsplit(href).scheme:
-            entry["href"] = urljoin(base, href)
+        if isinstance(href, str) and href:
+            entry["href"] = absolute_href(base, href)

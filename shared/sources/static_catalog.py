@@ -25,7 +25,7 @@ import logging
 from typing import Any, Final
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
-from shared.outbound.urls import display_url
+from shared.outbound.urls import display_url, join_url, redact_url
 from shared.sources.base import (
     MAX_CURSOR_BYTES,
     Cursor,
@@ -90,7 +90,11 @@ class StaticCatalogReader:
                 continue
             stack[-1] = (url, index + 1)
             rel, href = followed[index]
-            target = urldefrag(urljoin(url, href)).url
+            joined = join_url(url, href)
+            if joined is None:
+                problems.append(_unparsable(href))
+                continue
+            target = urldefrag(joined).url
             if rel == "item":
                 items.append(read_item_url(self._http, target, fetch_url=self._fetch_url(target)))
             elif any(frame_url == target for frame_url, _ in stack):
@@ -218,3 +222,11 @@ def _is_catalog(document: dict[str, Any]) -> bool:
         return True
     # STAC before 1.0 had no `type` on catalogs; an Item or ItemCollection is not a catalog.
     return kind is None and isinstance(document.get("stac_version"), str) and "links" in document
+
+
+def _unparsable(href: str) -> SourceProblem:
+    shown = redact_url(href)[:200]
+    logger.warning("static catalog link is not a URL: %r", shown)
+    return SourceProblem(
+        SourceProblemCode.LINK_BROKEN, shown, f"{shown!r}: not a URL; not followed"
+    )

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from shared.geocatalog.errors import NotFoundError, OperationTimeoutError
 from shared.geocatalog.models import COLLECTION_ID_RULE, Operation, is_valid_collection_id
@@ -25,6 +25,7 @@ from shared.item_prep import InvalidItem, PreparedItem, prepare_item
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState
 from shared.jobs.store import JobExists
+from shared.outbound.urls import absolute_href
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.dispatch import register_and_dispatch
 from shared.retry import wait_for_operation
@@ -286,8 +287,8 @@ def _resolved(raw: object, blob_url: str) -> object:
     assets: dict[str, Any] = {}
     for key, asset in raw["assets"].items():
         href = asset.get("href") if isinstance(asset, dict) else None
-        if isinstance(href, str) and href and not urlsplit(href).scheme:
-            asset = {**asset, "href": urljoin(base, href)}
+        if isinstance(href, str) and href:
+            asset = {**asset, "href": absolute_href(base, href)}
         assets[key] = asset
     resolved = {**raw, "assets": assets}
     links = raw.get("links")

@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from shared.geocatalog.models import COLLECTION_ID_RULE, is_valid_collection_id
 from shared.ingest_request import IngestMode
 from shared.item_prep import BLOB_HOST_SUFFIXES
+from shared.outbound.urls import split_url
 
 SETTING: Final = "STORAGE_ROUTES"
 # The documented compact form of a route's target: the collection named by each item itself.
@@ -70,7 +71,9 @@ def parse_blob_url(url: str, path_style_endpoints: Sequence[str] = ()) -> BlobLo
 
     The name is percent-decoded (events carry it encoded, as in the blob's URL).
     """
-    parts = urlsplit(url)
+    parts = split_url(url)
+    if parts is None:
+        return None
     host = (parts.hostname or "").lower()
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
@@ -218,7 +221,9 @@ def _account(entry: Mapping[str, Any], where: str) -> tuple[str, str | None]:
     account = _text(entry, "account", where)
     endpoint = _text(entry, "blobEndpoint", where)
     if endpoint is not None:
-        parts = urlsplit(endpoint)
+        parts = split_url(endpoint)
+        if parts is None:
+            raise RoutesError(f"{where}: blobEndpoint is not a URL")
         host = (parts.hostname or "").lower()
         if (
             parts.scheme == "https"

@@ -54,6 +54,8 @@ def test_a_single_object_and_the_item_collection_form() -> None:
         ({"account": "stdrop", "container": "stac", "collection": "col", "syncDeletes": "y"}, "syncDeletes"),
         ({"account": "stdrop", "container": "stac", "collection": "col", "colection": 1}, "colection"),
         ({"account": "a1b", "blobEndpoint": "https://zzz.blob.core.windows.net", "container": "stac", "collection": "col"}, "different accounts"),
+        ({"blobEndpoint": "http://[x/acct", "container": "stac", "collection": "col"}, "blobEndpoint is not a URL"),
+        ({"blobEndpoint": "http://h:port/acct", "container": "stac", "collection": "col"}, "blobEndpoint is not a URL"),
     ],
 )  # fmt: skip
 def test_a_malformed_route_is_named(entry: dict[str, object], field: str) -> None:
@@ -130,3 +132,11 @@ def test_both_url_forms_parse_and_match() -> None:
     )
     assert other is not None
     assert routes.match(other) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://[acct.blob.core.windows.net/c/b.json", "http://127.0.0.1:port/acct/c/b.json", ""],
+)
+def test_an_event_url_that_is_no_url_is_no_blob(url: str) -> None:
+    assert parse_blob_url(url, ("http://127.0.0.1:10000/acct",)) is None
