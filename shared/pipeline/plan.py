@@ -32,7 +32,12 @@ from shared.pipeline.page_duplicates import (
 from shared.problems import ApiError
 from shared.sources import open_reader
 from shared.sources.base import SourcePage
-from shared.sources.errors import SourceInvalid, SourceThrottled, SourceUnavailable
+from shared.sources.errors import (
+    CursorInvalid,
+    SourceInvalid,
+    SourceThrottled,
+    SourceUnavailable,
+)
 from shared.sources.specs import InlineItemsSource
 
 logger = logging.getLogger(__name__)
@@ -103,7 +108,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     except SourceInvalid as exc:
         _fail_planning(job, ItemError("SourceInvalid", str(exc)), deps)
         return
-    except ValueError as exc:
+    except CursorInvalid as exc:
         _fail_planning(job, ItemError("InvalidCursor", str(exc)), deps)
         return
     record_source_problems(job.job_id, message.page, page, deps)

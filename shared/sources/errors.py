@@ -26,3 +26,7 @@ class SourceUnavailable(SourceError):
 
 class SourceInvalid(SourceError):
     """Not found, refused, not JSON, not STAC, not allowed: permanent, do not retry."""
+
+
+class CursorInvalid(ValueError):
+    """A page cursor this source did not write (a message edited or from another source)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from shared.sources.base import Cursor, RawItem, SourcePage
+from shared.sources.errors import CursorInvalid
 from shared.sources.http import SourceHttp
 from shared.sources.item_fetch import read_item_url
 
@@ -47,7 +48,7 @@ def _slice(cursor: Cursor | None, limit: int, total: int) -> tuple[int, int]:
         raise ValueError("limit must be at least 1")
     offset = 0 if cursor is None else cursor.get("offset")
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= total:
-        raise ValueError("not an offset cursor for this source")
+        raise CursorInvalid("not an offset cursor for this source")
     return offset, min(total, offset + limit)
 
 

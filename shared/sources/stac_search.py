@@ -35,7 +35,7 @@ from pystac_client.warnings import DoesNotConformTo
 
 from shared.outbound.urls import display_url
 from shared.sources.base import MAX_CURSOR_BYTES, Cursor, RawItem, SourcePage, cursor_size
-from shared.sources.errors import SourceError, SourceInvalid
+from shared.sources.errors import CursorInvalid, SourceError, SourceInvalid
 from shared.sources.http import SourceHttp
 from shared.sources.specs import StacSearchSource
 
@@ -292,7 +292,7 @@ class StacSearchReader:
 def _decode_cursor(cursor: Cursor) -> tuple[str, str, dict[str, Any]]:
     href, method, body = cursor.get("href"), cursor.get("method"), cursor.get("body", {})
     if not isinstance(href, str) or method not in ("GET", "POST") or not isinstance(body, dict):
-        raise ValueError("not a stac-search cursor")
+        raise CursorInvalid("not a stac-search cursor")
     return href, method, body
 
 

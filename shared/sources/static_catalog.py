@@ -35,7 +35,7 @@ from shared.sources.base import (
     SourceProblemCode,
     cursor_size,
 )
-from shared.sources.errors import SourceInvalid, SourceUnavailable
+from shared.sources.errors import CursorInvalid, SourceInvalid, SourceUnavailable
 from shared.sources.http import SourceHttp
 from shared.sources.item_fetch import read_item_url
 from shared.sources.specs import StaticCatalogSource
@@ -182,7 +182,7 @@ class StaticCatalogReader:
     def _decode(self, cursor: Cursor) -> list[_Frame]:
         frames = cursor.get("stack")
         if not isinstance(frames, list):
-            raise ValueError("not a static-catalog cursor")
+            raise CursorInvalid("not a static-catalog cursor")
         stack: list[_Frame] = []
         base = self._root_dir
         for frame in frames:
@@ -194,8 +194,10 @@ class StaticCatalogReader:
                 and not isinstance(frame[1], bool)
                 and frame[1] >= 0
             ):
-                raise ValueError("not a static-catalog cursor")
-            url = urljoin(base, frame[0])
+                raise CursorInvalid("not a static-catalog cursor")
+            url = join_url(base, frame[0])
+            if url is None:
+                raise CursorInvalid("not a static-catalog cursor")
             stack.append((url, frame[1]))
             base = url
         return stack
