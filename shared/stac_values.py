@@ -57,6 +57,13 @@ def parse_rfc3339(value: str) -> datetime | None:
         return None
 
 
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float (JSON integers have no bound)
+        return False
+
+
 def bbox_problem(value: object) -> str | None:
     """Why `value` is not a STAC bbox (2D `[w, s, e, n]` or 3D `[w, s, zmin, e, n, zmax]`), or None.
 
@@ -64,7 +71,7 @@ def bbox_problem(value: object) -> str | None:
     """
     if not isinstance(value, list | tuple) or len(value) not in (4, 6):
         return "must be an array of 4 numbers (2D) or 6 numbers (3D)"
-    if not all(_is_number(v) and math.isfinite(v) for v in value):
+    if not all(_is_number(v) and _finite(v) for v in value):
         return "must contain only finite numbers"
     numbers = [float(v) for v in value]
     if len(numbers) == 4:

@@ -37,6 +37,7 @@ from shared.collections.template import (
 from shared.collections.template_fetch import MAX_THUMBNAIL_BYTES, Fetched
 from shared.geocatalog.errors import ConflictError, NotFoundError
 from shared.geocatalog.models import Mosaic, Operation, RenderOption, TileSettings
+from shared.outbound.urls import display_url
 from shared.retry import call_with_retries, wait_for_operation
 
 logger = logging.getLogger(__name__)
@@ -181,7 +182,10 @@ def bootstrap_collection(
         result.count(CREATED),
         result.count(UPDATED),
         result.count(UNCHANGED),
-        extra={"collection_id": request.collection_id, "template_url": request.template_url},
+        extra={
+            "collection_id": request.collection_id,
+            "template_url": display_url(request.template_url),
+        },
     )
     return result
 

@@ -37,6 +37,7 @@ from shared.contract import (
     refuse_non_finite,
     settings_of,
 )
+from shared.json_values import MAX_JSON_DEPTH
 from shared.outbound.policy import FetchPolicy
 from shared.outbound.urls import display_url, redact_url
 from shared.stac_values import GEOMETRY_TYPES, bbox_problem, parse_rfc3339
@@ -195,6 +196,9 @@ def _filter(value: object) -> dict[str, Any] | str | None:
     if isinstance(value, str):
         if not value.strip():
             raise fail("must not be empty")
+        too_deep = _cql2_text_bound(value)
+        if too_deep is not None:
+            raise fail(too_deep)
         try:
             cql2.parse_text(value)
         except (ValueError, cql2.ParseError) as exc:
@@ -208,6 +212,29 @@ def _filter(value: object) -> dict[str, Any] | str | None:
     except (ValueError, cql2.ParseError) as exc:
         raise fail(f"is not a valid CQL2-JSON expression: {_first_line(exc)}") from None
     return value
+
+
+# cql2's text parser recurses once per nesting level and per boolean operator, without a limit:
+# a few thousand of either overflow the C stack and kill the worker process (no exception to
+# catch). Bounds far above any real filter, checked before it parses.
+_CQL2_MAX_DEPTH = MAX_JSON_DEPTH
+_CQL2_MAX_OPERATORS = 1000
+_CQL2_OPERATOR = re.compile(r"\b(?:AND|OR|NOT)\b", re.IGNORECASE)
+
+
+def _cql2_text_bound(text: str) -> str | None:
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    if deepest > _CQL2_MAX_DEPTH:
+        return f"nests parentheses deeper than {_CQL2_MAX_DEPTH} levels"
+    if len(_CQL2_OPERATOR.findall(text)) > _CQL2_MAX_OPERATORS:
+        return f"holds more than {_CQL2_MAX_OPERATORS} AND/OR/NOT operators"
+    return None
 
 
 def _first_line(exc: Exception) -> str:

@@ -982,3 +982,32 @@ def test_a_huge_query_is_recorded_by_its_size_too() -> None:
     assert record["omitted"] == {"query": len(json.dumps(query, separators=(",", ":")))}
     assert isinstance(request.source, StacSearchSource)
     assert request.source.query == query
+
+
+def test_a_bbox_integer_too_large_for_a_float_is_refused_not_a_500() -> None:
+    assert refused(search_body(bbox=[10**400, 0, 1, 1])) == {
+        "source.bbox": "must contain only finite numbers"
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("(" * 2000 + "a=1" + ")" * 2000, "parentheses deeper than"),
+        (" AND ".join(["a=1"] * 20000), "AND/OR/NOT operators"),
+        ("NOT " * 1500 + "a=1", "AND/OR/NOT operators"),
+    ],
+)
+def test_cql2_text_that_would_overflow_the_parser_is_refused_before_it_parses(
+    text: str, fragment: str
+) -> None:
+    # Unbounded, these kill the process (the parser's recursion overflows the C stack).
+    errors = refused(search_body(filter=text, **{"filter-lang": "cql2-text"}))
+    assert set(errors) == {"source.filter"}
+    assert fragment in errors["source.filter"]
+
+
+def test_cql2_text_within_the_bounds_still_parses() -> None:
+    text = " OR ".join(f"(eo:cloud_cover < {n} AND NOT platform = 'x')" for n in range(300))
+    request = parse(search_body(filter=text, **{"filter-lang": "cql2-text"}))
+    assert request.source.filter == text  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -404,3 +405,18 @@ def test_a_create_that_loses_a_race_in_its_operation_is_updated_instead(
     assert not result.created
     assert actions(result, "collection") == {"s2-copy": "updated"}
     assert len(gc.collections["s2-copy"].render_options) == len(mosaic_info()["renderOptions"])
+
+
+def test_a_signed_template_url_is_logged_without_its_query(
+    gc: FakeGeoCatalog,
+    clock: FakeTime,
+    rsps: responses.RequestsMock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    signed = f"{TEMPLATE_URL}?sv=2024-05-04&sig=SECRETSIGNATURE"
+    rsps.get(signed, json=template())
+    with caplog.at_level(logging.DEBUG):
+        run(gc, clock, BootstrapRequest("s2-copy", signed))
+    logged = [f"{r.getMessage()} {vars(r)}" for r in caplog.records]
+    assert any("bootstrapped" in line for line in logged)
+    assert not any("SECRETSIGNATURE" in line for line in logged)
