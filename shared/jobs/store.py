@@ -225,11 +225,6 @@ class JobStore:
     def counts(self, job_id: str) -> dict[ItemState, int]:
         return _sum_counts(self.batches(job_id))
 
-    def last_progress(self, job_id: str) -> datetime | None:
-        """When any item of the job last changed state (the newest batch-row write)."""
-        stamps = [b.timestamp for b in self.batches(job_id) if b.timestamp is not None]
-        return max(stamps) if stamps else None
-
     def first_errors(
         self, job_id: str, limit: int = 10, *, batches: Sequence[BatchSummary] | None = None
     ) -> tuple[tuple[str, ItemError], ...]:

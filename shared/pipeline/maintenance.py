@@ -68,13 +68,16 @@ def sweep_stalled(
     for job_id in store.active_jobs():
         checked += 1
         view = store.settle(job_id)
-        if view is None or view.job.completed_at is not None:
+        if view is not None and view.job.completed_at is not None:
             settled += 1
             continue
-        last = store.last_progress(job_id)
-        if last is not None and now - last < stalled_after:
+        # None: gone, or still planning (settle leaves those alone); either way its batches,
+        # if any, are what may have stalled.
+        summaries = store.batches(job_id)
+        stamps = [b.timestamp for b in summaries if b.timestamp is not None]
+        if stamps and now - max(stamps) < stalled_after:
             continue
-        for summary in store.batches(job_id):
+        for summary in summaries:
             if not summary.open or (
                 summary.updated_at is not None and now - summary.updated_at < stalled_after
             ):

@@ -10,6 +10,7 @@ import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from shared.messages import BatchMessage, PlanMessage, StatusMessage
 from shared.pipeline import page_duplicates, plan
 from shared.pipeline.dispatch import DUPLICATE_IN_JOB
 from shared.pipeline.id_ledger import read_ledger
+from shared.pipeline.maintenance import sweep_stalled
 from shared.pipeline.submit import submit_job
 from tests.integration.pipeline.conftest import Harness, pc_items
 from tests.integration.source_server import document, source_server
@@ -247,3 +249,20 @@ def test_a_page_waits_for_the_page_before_it_to_write_its_ids(
         ItemState.SUCCEEDED,
     ]
     assert code_of(listed[4]) == DUPLICATE_IN_JOB
+
+
+def test_the_sweep_revives_a_stalled_batch_of_a_job_still_planning(harness: Harness) -> None:
+    items = pc_items(6)  # pages of 4: page 1 is never delivered, so the job is still planning
+    with item_urls_job(harness, items, "create") as job_id:
+        ((plan0, _),) = harness.queue.take()
+        harness.driver.deliver(plan0)
+        harness.queue.take()  # page 1's message and page 0's batch message are lost
+
+    assert not harness.view(job_id).job.planning_done
+    later = replace(harness.deps, clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    report = sweep_stalled(later)
+    assert (report.jobs_checked, report.jobs_settled, report.items_reposted) == (1, 0, 4)
+    [(revived, _)] = harness.queue.take()
+    assert isinstance(revived, BatchMessage)
+    harness.driver.deliver(revived)
+    assert harness.view(job_id).counts[ItemState.SUBMITTED] == 4
