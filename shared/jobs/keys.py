@@ -14,6 +14,8 @@ import hashlib
 
 JOB_ROW = "job"
 PAGE_PREFIX = "page|"
+# A plan page whose message has been sent (by the page before it).
+SENT_PREFIX = "sent|"
 BATCH_ROW = "batch"
 # Jobs that have not settled yet, for the maintenance timer: one row per job in its own partition.
 ACTIVE_PARTITION = "~active"
@@ -54,6 +56,10 @@ def batch_range(job_id: str) -> tuple[str, str]:
 
 def page_key(page: int) -> str:
     return f"{PAGE_PREFIX}{page:08d}"
+
+
+def sent_key(page: int) -> str:
+    return f"{SENT_PREFIX}{page:08d}"
 
 
 def range_end(prefix: str) -> str:

@@ -315,6 +315,14 @@ class JobStore:
             return False
         return True
 
+    def is_page_sent(self, job_id: str, page: int) -> bool:
+        return self._get(job_id, keys.sent_key(page)) is not None
+
+    def mark_page_sent(self, job_id: str, page: int) -> None:
+        self._table.upsert_entity(
+            {"PartitionKey": job_id, "RowKey": keys.sent_key(page), "At": self._now()}
+        )
+
     def pages_done(self, job_id: str) -> int:
         """How many plan pages of the job are marked done."""
         rows = self._table.query_entities(

@@ -114,12 +114,16 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     record_source_problems(job.job_id, message.page, page, deps)
     planned = message.planned + len(page.items)
     more = page.next_cursor is not None and (max_items is None or planned < max_items)
-    if more:
+    if more and not store.is_page_sent(job.job_id, message.page + 1):
         # Read ahead: the next page is read while this one is prepared and registered. Pages
         # are independent units of work (batches of their own); planning ends when all are done.
+        # Sent once: this page may run again (a requeue below, a host retry), and every copy of
+        # a next page would send its own next page again. Marked after sending, so a worker that
+        # dies in between costs one duplicate message (harmless), never a lost page.
         deps.queues.send(
             PlanMessage(job.job_id, page=message.page + 1, cursor=page.next_cursor, planned=planned)
         )
+        store.mark_page_sent(job.job_id, message.page + 1)
     prepared = [
         prepare_item(raw, collection=job.collection, drop_assets=job.drop_assets)
         for raw in page.items

@@ -266,3 +266,17 @@ def test_the_sweep_revives_a_stalled_batch_of_a_job_still_planning(harness: Harn
     assert isinstance(revived, BatchMessage)
     harness.driver.deliver(revived)
     assert harness.view(job_id).counts[ItemState.SUBMITTED] == 4
+
+
+def test_a_page_run_again_does_not_send_the_next_page_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def dies(job: Any, page: int, new: Any, deps: Any) -> Any:
+        raise RuntimeError("storage went away")
+
+    with item_urls_job(harness, pc_items(6), "create"):
+        (plan0, _), = harness.queue.take()
+        monkeypatch.setattr(plan, "resolve_across_pages", dies)
+        harness.driver.deliver(plan0)  # the host's five tries, then the poison queue
+    sent = [m for m, _ in harness.queue.take() if isinstance(m, PlanMessage)]
+    assert [m.page for m in sent] == [1]
