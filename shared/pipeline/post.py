@@ -57,6 +57,9 @@ class _Outcome:
     transient: TransientError | None = None
     # Items left pending because an earlier copy of their id is still being posted (upsert).
     waiting: bool = False
+    # _post returned: an exception it raised instead is the host's to retry (the message
+    # comes back), so no message of our own is sent for the items given back.
+    completed: bool = False
 
     def move(self, items: Iterable[ItemRecord], to: ItemState, update: ItemUpdate) -> None:
         for item in items:
@@ -88,6 +91,7 @@ def post_batch(message: BatchMessage, *, message_id: str, deps: PipelineDeps) ->
     outcome = _Outcome(throttled_before=message.throttled)
     try:
         _post(job, batch, todo, outcome, deps)
+        outcome.completed = True
     finally:
         # Whatever happened, every claimed item is recorded in one write: posted ones as
         # submitted, refused ones with their code, the rest given back as pending.
@@ -138,6 +142,11 @@ def _post(
         return
     except TransientError as exc:
         outcome.transient = exc
+        return
+    except UpstreamError as exc:
+        # Refused for good (a credential the GeoCatalog rejects, a source it cannot register):
+        # each item fails with the GeoCatalog's code, rather than the batch going round again.
+        outcome.move(todo, ItemState.FAILED, ItemUpdate(error=_failure(exc)))
         return
     upsert = job.mode == IngestMode.UPSERT.value
     alone: list[tuple[ItemRecord, str]] = []
@@ -220,9 +229,7 @@ def _post_group(
             # item is at fault, with its own code.
             outcome.move(group, ItemState.PENDING, ItemUpdate(single=True))
             return None
-        code = exc.code or (f"HTTP{exc.status}" if exc.status else "GeoCatalogError")
-        error = ItemError(code, exc.message)
-        outcome.move(group, ItemState.FAILED, ItemUpdate(error=error, add_attempt=True))
+        outcome.move(group, ItemState.FAILED, ItemUpdate(error=_failure(exc), add_attempt=True))
         return None
     outcome.operations.append(operation.id)
     outcome.move(
@@ -246,9 +253,7 @@ def _put_one(
         outcome.move([item], ItemState.PENDING, _lost(exc))
         return
     except UpstreamError as exc:
-        code = exc.code or (f"HTTP{exc.status}" if exc.status else "GeoCatalogError")
-        error = ItemError(code, exc.message)
-        outcome.move([item], ItemState.FAILED, ItemUpdate(error=error, add_attempt=True))
+        outcome.move([item], ItemState.FAILED, ItemUpdate(error=_failure(exc), add_attempt=True))
         return
     outcome.operations.append(operation.id)
     outcome.move(
@@ -256,6 +261,12 @@ def _put_one(
         ItemState.SUBMITTED,
         ItemUpdate(operation_id=operation.id, add_attempt=True, clear_error=True),
     )
+
+
+def _failure(exc: UpstreamError) -> ItemError:
+    """An item's error from the GeoCatalog's refusal: its code, else the HTTP status."""
+    code = exc.code or (f"HTTP{exc.status}" if exc.status else "GeoCatalogError")
+    return ItemError(code, exc.message)
 
 
 def _lost(exc: TransientError) -> ItemUpdate:
@@ -339,7 +350,7 @@ def _record(
             BatchMessage(job.job_id, batch.key, throttled=outcome.throttled_before + 1),
             delay_seconds=delay,
         )
-    elif outcome.transient is None and given_back and result.applied:
+    elif outcome.completed and outcome.transient is None and given_back and result.applied:
         # Items given back to be posted singly (or in smaller pieces): post them now; items
         # waiting for an earlier copy of theirs: when it has had time to end.
         delay = pipeline.status_initial_delay_seconds if outcome.waiting else 0.0

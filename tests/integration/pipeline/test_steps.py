@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from shared.collections.errors import CollectionNotCreated
-from shared.geocatalog.errors import ThrottledError
+from shared.geocatalog.errors import PermanentError, ThrottledError
 from shared.geocatalog.models import Operation
 from shared.jobs.records import BatchRecord
 from shared.jobs.states import ItemState, JobState
@@ -582,3 +582,23 @@ def test_maintenance_revives_stalled_items_while_the_geocatalog_throttles(
     harness.driver.deliver(revived)
     harness.driver.run()
     assert harness.assert_accounted(job_id).state is JobState.SUCCEEDED
+
+
+def test_a_refusal_before_the_post_fails_the_items_with_its_code_once(
+    harness: Harness,
+) -> None:
+    job_id = submit(harness, pc_items(3))
+    harness.driver.deliver(harness.queue.take()[0][0])  # plan
+
+    def refused(body: Any, **_: Any) -> Any:
+        raise PermanentError("Forbidden", status=403, code="AuthorizationFailed")
+
+    harness.catalog.iter_search = refused  # type: ignore[method-assign]
+    harness.driver.run()
+
+    view = harness.assert_accounted(job_id)
+    assert view.counts[ItemState.FAILED] == 3
+    assert {error.code for _, error in view.errors} == {"AuthorizationFailed"}
+    assert view.state is JobState.FAILED
+    # One delivery: the batch was not sent round again.
+    assert [k for k, _ in harness.driver.delivered if k == "items"] == ["items"]
