@@ -156,8 +156,12 @@ def submit(
         text = sys.stdin.read() if request == "-" else Path(request).read_text(encoding="utf-8")
     except OSError as error:
         raise BadInput(f"cannot read {request}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{request} is not UTF-8 text") from None
     try:
         body = json.loads(text)
+    except RecursionError:
+        raise BadInput(f"{request} is JSON nested too deeply to read") from None
     except ValueError as error:
         raise BadInput(f"{request} is not JSON: {error}") from None
     _submitted(body, wait=wait, as_json=as_json)

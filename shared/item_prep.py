@@ -119,7 +119,7 @@ def prepare_item(
         if raw.error_code is not None:
             return InvalidItem(None, raw.error_code, raw.error_message or raw.error_code)
         raw = raw.item
-    item_id = _item_id_of(raw)
+    item_id = recorded_id_of(raw)
     try:
         item = _validated(raw)
         # Only the top level, `assets` and `links` change: copy those, share the rest (a deep
@@ -194,7 +194,8 @@ def recorded_item_id(item_id: str) -> str:
     return f"{head}...sha256-{digest}"
 
 
-def _item_id_of(raw: object) -> str | None:
+def recorded_id_of(raw: object) -> str | None:
+    """The id an item is recorded under (`recorded_item_id`), None if it has no string id."""
     if isinstance(raw, dict):
         value = raw.get("id")
         if isinstance(value, str):

@@ -5,8 +5,9 @@ No imports from the service: requests, items and events all use it.
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Final
+from typing import Any, Final
 
 # Deeper JSON than any STAC item, GeoJSON geometry or CQL2 filter needs; deeper is refused as a
 # whole (Python's JSON decoder would otherwise hit the interpreter's recursion limit).
@@ -43,3 +44,16 @@ def json_depth_exceeds(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
             children = current.values() if isinstance(current, dict) else current
             stack.extend((depth + 1, child) for child in children)
     return False
+
+
+def loads_json(data: str | bytes) -> Any:
+    """`json.loads` for text nobody vouched for: a document nested deeper than MAX_JSON_DEPTH
+    (which makes the decoder itself recurse until RecursionError) is a ValueError like any other
+    malformed JSON. UnicodeDecodeError (bytes that are not UTF-8) is a ValueError already."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if json_depth_exceeds(value):
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from shared.ingest_request import IngestMode
+from shared.item_prep import PreparedItem
 from shared.jobs import keys
 from shared.jobs.records import ItemError, NewItem
 from shared.jobs.states import ItemState
@@ -65,6 +66,17 @@ def register_and_dispatch(
         with ThreadPoolExecutor(max_workers=min(_WORKERS, len(groups))) as pool:
             done = list(pool.map(one, names, groups))
     return DispatchResult(sum(done), tuple(names))
+
+
+def pending_item(prepared: PreparedItem) -> NewItem:
+    """A prepared item to post, as every producer registers it (its JSON text written once)."""
+    return NewItem(
+        prepared.item_id,
+        ItemState.PENDING,
+        payload=prepared.text,
+        containers=tuple(sorted(prepared.containers)),
+        size=prepared.item_size_bytes,
+    )
 
 
 def _lines(group: Sequence[NewItem]) -> str:

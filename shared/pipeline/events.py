@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared.jobs.store import JobExists
+from shared.json_values import loads_json
 from shared.messages import PlanMessage
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.submit import submit_job
@@ -71,8 +71,8 @@ def decode_data(
         except (binascii.Error, ValueError):
             raise MalformedEvent("data_base64 is not base64") from None
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            return loads_json(raw)
+        except ValueError:
             raise MalformedEvent(
                 f"data_base64 does not hold JSON (datacontenttype {content_type or 'unset'})"
             ) from None
@@ -80,8 +80,8 @@ def decode_data(
         text = data.strip()
         if text[:1] in ("{", "[", b"{", b"["):
             try:
-                return json.loads(text)
-            except (ValueError, UnicodeDecodeError):
+                return loads_json(text)
+            except ValueError:
                 raise MalformedEvent("data is a string that is not a JSON document") from None
     return data
 

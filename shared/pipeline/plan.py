@@ -22,7 +22,7 @@ from shared.messages import PlanMessage
 from shared.payloads import request_ref
 from shared.pipeline.backoff import throttle_delay
 from shared.pipeline.deps import PipelineDeps
-from shared.pipeline.dispatch import register_and_dispatch
+from shared.pipeline.dispatch import pending_item, register_and_dispatch
 from shared.pipeline.page_duplicates import (
     EarlierPageNotWritten,
     needs_ledger,
@@ -251,13 +251,7 @@ def _new_item(
             containers=containers,
             error=ItemError("DryRun", "validated and planned; not posted (dry run)"),
         )
-    return NewItem(
-        prepared.item_id,
-        ItemState.PENDING,
-        payload=prepared.text,
-        containers=containers,
-        size=prepared.item_size_bytes,
-    )
+    return pending_item(prepared)
 
 
 def _requeue(

@@ -10,7 +10,6 @@ dead-letters it).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,13 +20,14 @@ from urllib.parse import urlsplit
 
 from shared.geocatalog.errors import NotFoundError, OperationTimeoutError
 from shared.geocatalog.models import COLLECTION_ID_RULE, Operation, is_valid_collection_id
-from shared.item_prep import InvalidItem, PreparedItem, prepare_item
+from shared.item_prep import InvalidItem, PreparedItem, prepare_item, recorded_id_of
 from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState
 from shared.jobs.store import JobExists
+from shared.json_values import loads_json
 from shared.outbound.urls import absolute_href
 from shared.pipeline.deps import PipelineDeps
-from shared.pipeline.dispatch import register_and_dispatch
+from shared.pipeline.dispatch import pending_item, register_and_dispatch
 from shared.retry import wait_for_operation
 from shared.storage_events.blob_access import BlobAccess, BlobContent, BlobTooLarge
 from shared.storage_events.blob_events import IGNORED_APIS, BlobEvent, sequencer_key
@@ -204,7 +204,7 @@ def _entries(
                     COLLECTION_FROM_ITEM,
                     BlobCode.NO_COLLECTION,
                     "the route takes the item's own collection and the item names none",
-                    item_id=_id_of(raw) or name,
+                    item_id=recorded_id_of(raw) or name,
                 )
             )
             continue
@@ -215,7 +215,7 @@ def _entries(
                     COLLECTION_FROM_ITEM,
                     BlobCode.BAD_COLLECTION,
                     f"the item's collection {collection[:64]!r} {COLLECTION_ID_RULE}",
-                    item_id=_id_of(raw) or name,
+                    item_id=recorded_id_of(raw) or name,
                 )
             )
             continue
@@ -233,14 +233,14 @@ def _entries(
                 )
             )
             continue
-        entries.append(_Entry(collection, _pending(prepared), prepared))
+        entries.append(_Entry(collection, pending_item(prepared), prepared))
     return entries
 
 
 def _raw_items(content: BlobContent, blob: BlobLocation, collection: str) -> list[Any] | _Entry:
     try:
-        value = json.loads(content.data)
-    except (ValueError, UnicodeDecodeError):
+        value = loads_json(content.data)
+    except ValueError:
         return _blob_invalid(blob, collection, BlobCode.NOT_JSON, "the blob is not JSON")
     if isinstance(value, dict) and value.get("type") == "FeatureCollection":
         features = value.get("features")
@@ -272,11 +272,6 @@ def _own_collection(raw: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _id_of(raw: object) -> str | None:
-    value = raw.get("id") if isinstance(raw, dict) else None
-    return value if isinstance(value, str) and value else None
-
-
 def _resolved(raw: object, blob_url: str) -> object:
     """The item with relative asset hrefs made absolute against the blob's URL (the STAC
     convention for items stored beside their assets) and a `via` link to the blob it came from
@@ -303,18 +298,6 @@ def _resolved(raw: object, blob_url: str) -> object:
         ]
         resolved["links"] = [*kept, via]
     return resolved
-
-
-def _pending(prepared: PreparedItem) -> NewItem:
-    text = json.dumps(prepared.item, separators=(",", ":"), ensure_ascii=False)
-    containers = tuple(sorted(prepared.containers))
-    return NewItem(
-        prepared.item_id,
-        ItemState.PENDING,
-        payload=text,
-        containers=containers,
-        size=len(text.encode()),
-    )
 
 
 def _register(

@@ -8,7 +8,6 @@ ignored.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from urllib.parse import unquote
 from shared.geocatalog.models import COLLECTION_ID_RULE, is_valid_collection_id
 from shared.ingest_request import IngestMode
 from shared.item_prep import BLOB_HOST_SUFFIXES
+from shared.json_values import loads_json
 from shared.outbound.urls import split_url
 
 SETTING: Final = "STORAGE_ROUTES"
@@ -156,7 +156,7 @@ def parse_routes(raw: str | None) -> Routes:
     if raw is None or not raw.strip():
         return Routes()
     try:
-        value = json.loads(raw)
+        value = loads_json(raw)
     except ValueError:
         raise RoutesError(f"{SETTING} is not JSON") from None
     if isinstance(value, dict):

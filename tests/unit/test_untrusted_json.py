@@ -1,0 +1,41 @@
+"""JSON from events, blobs and settings nested deeper than anything real: a clear refusal, never a
+RecursionError (which escaped every `except ValueError` and became a 500 and a retry loop)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from shared.json_values import MAX_JSON_DEPTH, loads_json
+from shared.pipeline.events import MalformedEvent, decode_data
+from shared.storage_events.routes import RoutesError, parse_routes
+
+DEEP = "[" * 100_000 + "]" * 100_000
+JUST_TOO_DEEP = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
+
+
+@pytest.mark.parametrize("text", [DEEP, JUST_TOO_DEEP, DEEP.encode()])
+def test_loads_json_refuses_deep_documents_as_value_errors(text: str | bytes) -> None:
+    with pytest.raises(ValueError, match="nested deeper"):
+        loads_json(text)
+
+
+def test_loads_json_reads_what_is_within_bounds() -> None:
+    value = {"a": [[[1, 2.5, None]]]}
+    assert loads_json(json.dumps(value)) == value
+    with pytest.raises(UnicodeDecodeError):
+        loads_json(b'"\x80"')
+
+
+def test_event_data_nested_too_deep_is_a_malformed_event() -> None:
+    with pytest.raises(MalformedEvent):
+        decode_data(None, data_base64=base64.b64encode(DEEP.encode()).decode())
+    with pytest.raises(MalformedEvent):
+        decode_data(DEEP)
+
+
+def test_storage_routes_nested_too_deep_are_a_routes_error() -> None:
+    with pytest.raises(RoutesError, match="not JSON"):
+        parse_routes(DEEP)
