@@ -17,6 +17,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cli import output
 from cli.client import DEFAULT_URL, Api, BadInput, CliError
@@ -81,10 +82,10 @@ def handled(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except CliError as error:
-            _ctx().err.print(f"[red]error:[/] {error}", markup=True)
+            _ctx().err.print(f"[red]error:[/] {escape(str(error))}", markup=True)
             raise typer.Exit(error.exit_code) from None
         except TimeoutError as error:
-            _ctx().err.print(f"[red]error:[/] {error}")
+            _ctx().err.print(f"[red]error:[/] {escape(str(error))}")
             raise typer.Exit(4) from None
 
     return run
@@ -420,7 +421,7 @@ def create_collection(
         if change["action"] != "unchanged":
             ctx.out.print(f"  {change['kind']} {change['id']}: {change['action']}", markup=False)
     for warning in result["warnings"]:
-        ctx.out.print(f"  [yellow]warning[/]: {warning}")
+        ctx.out.print(f"  [yellow]warning[/]: {escape(warning)}")
 
 
 def main() -> None:

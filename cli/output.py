@@ -7,6 +7,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cli.progress import BAD, counts_text, finished
@@ -41,7 +42,7 @@ def jobs_table(jobs: list[dict[str, Any]]) -> Table:
         table.add_row(
             job["jobId"],
             state(job["state"]) + (" (dry run)" if job["dryRun"] else ""),
-            job["collection"],
+            escape(job["collection"]),
             f"{finished(counts)}/{counts['total']}",
             str(counts["succeeded"] + counts["skipped"]),
             str(sum(counts[s] for s in BAD)),
@@ -56,7 +57,7 @@ def show_job(console: Console, job: dict[str, Any]) -> None:
     flags = " (dry run)" if job["dryRun"] else ""
     if job["cancelRequested"] and job["state"] == "running":
         flags += " (canceling)"
-    console.print(f"  collection {job['collection']}, mode {job['mode']}{flags}")
+    console.print(f"  collection {escape(job['collection'])}, mode {job['mode']}{flags}")
     source = job["source"]
     console.print(f"  source {source.get('type')}: {_source_text(source)}", markup=False)
     console.print(f"  items {finished(counts)}/{counts['total']} finished: ", end="")
@@ -73,9 +74,14 @@ def show_job(console: Console, job: dict[str, Any]) -> None:
         )
     if job.get("planError"):
         error = job["planError"]
-        console.print(f"  [red]planning failed[/]: {error['code']}: {error['message']}")
+        console.print(
+            f"  [red]planning failed[/]: {escape(error['code'])}: {escape(error['message'])}"
+        )
     for error in job["errors"]:
-        console.print(f"  [red]{error['code']}[/] {error['itemId']}: {error['message']}")
+        console.print(
+            f"  [red]{escape(error['code'])}[/] {escape(error['itemId'])}: "
+            f"{escape(error['message'])}"
+        )
 
 
 def _source_text(source: dict[str, Any]) -> str:
@@ -92,12 +98,12 @@ def items_table(items: list[dict[str, Any]]) -> Table:
     for item in items:
         error = item.get("lastError") or {}
         table.add_row(
-            item["itemId"],
+            escape(item["itemId"]),
             state(item["state"]),
             str(item["attempts"]),
-            item.get("operationId") or "",
-            error.get("code", ""),
-            error.get("message", ""),
+            escape(item.get("operationId") or ""),
+            escape(error.get("code", "")),
+            escape(error.get("message", "")),
         )
     return table
 
@@ -111,10 +117,10 @@ def errors_table(errors: dict[str, Any]) -> Table:
     for group in errors["groups"]:
         more = ", ..." if group["count"] > len(group["exampleItemIds"]) else ""
         table.add_row(
-            f"[red]{group['code']}[/]",
+            f"[red]{escape(group['code'])}[/]",
             str(group["count"]),
             ", ".join(f"{s} {n}" for s, n in group["states"].items()),
-            group["message"],
-            ", ".join(group["exampleItemIds"]) + more,
+            escape(group["message"]),
+            escape(", ".join(group["exampleItemIds"]) + more),
         )
     return table

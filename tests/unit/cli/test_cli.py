@@ -87,6 +87,9 @@ class FakeApi:
 
     polls: list[dict[str, Any]] = field(default_factory=list)
     listing: list[dict[str, Any]] = field(default_factory=list)
+    # What a source gave: an item's id and the GeoCatalog's message, shown as they are.
+    item_id: str = "a"
+    message: str = "no access"
     requests: list[httpx.Request] = field(default_factory=list)
     bodies: list[Any] = field(default_factory=list)
     down: bool = False
@@ -130,12 +133,12 @@ class FakeApi:
             return httpx.Response(200, json=current)
         if tail == "/items":
             item = {
-                "itemId": "a",
+                "itemId": self.item_id,
                 "state": "failed",
                 "operationId": "op-1",
                 "attempts": 2,
                 "updatedAt": None,
-                "lastError": {"code": "IngestionResourceForbidden", "message": "no access"},
+                "lastError": {"code": "IngestionResourceForbidden", "message": self.message},
             }
             return httpx.Response(200, json={"jobId": JOB, "items": [item], "nextCursor": None})
         if tail == "/errors":
@@ -144,8 +147,8 @@ class FakeApi:
                     "code": "IngestionResourceForbidden",
                     "count": 3000,
                     "states": {"failed": 3000},
-                    "message": "no access",
-                    "exampleItemIds": ["a", "b"],
+                    "message": self.message,
+                    "exampleItemIds": [self.item_id, "b"],
                 }
             ]
             return httpx.Response(200, json={"jobId": JOB, "total": 3000, "groups": groups})
@@ -384,3 +387,23 @@ def test_the_console_script_is_declared() -> None:
 
     project = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["geocatalog-ingest"] == "cli.app:main"
+
+
+def test_text_from_the_server_or_the_user_prints_as_it_is_not_as_markup(
+    fake: FakeApi, tmp_path: Path
+) -> None:
+    fake.item_id, fake.message = "S2[/x]A", "bad [bold]ring[/bold] [/]"
+    for command in ("items", "errors"):
+        result = run(command, JOB)
+        assert result.exit_code == 0, result.output
+        assert "S2[/x]A" in result.output
+        assert "[/]" in result.output
+    missing = run("submit", str(tmp_path / "[/x]" / "body.json"))
+    assert missing.exit_code != 0
+    assert "[/x]" in missing.output
+    binary = tmp_path / "b.json"
+    binary.write_bytes(b"\x80\x81 not text")
+    assert "is not UTF-8 text" in run("submit", str(binary)).output
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    assert "nested too deeply" in run("submit", str(deep)).output
