@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from shared.jobs.records import BatchRecord, ItemError, JobRecord, JobView
 from shared.jobs.states import TERMINAL_JOB_STATES, ItemState
 from shared.jobs.store import BatchChange, ItemUpdate
 from shared.messages import BatchMessage, PlanMessage, StatusMessage
+from shared.pipeline.claims import claim_is_live
 from shared.pipeline.deps import PipelineDeps
 from shared.problems import Conflict, NotFound
 
@@ -106,10 +108,9 @@ def cancel_job(job_id: str, deps: PipelineDeps) -> JobView:
     store.update_job(job_id, lambda j: replace(j, canceled=True, planning_done=True))
     # Pending items would be canceled one by one as their messages arrive (some may be delayed
     # for minutes by throttling); settle them now so the job finishes promptly.
-    error = ItemError("JobCanceled", "the job was canceled")
     for batch in store.batches(job_id):
-        if batch.counts[ItemState.PENDING]:
-            store.change_batch(job_id, batch.key, _cancel_pending(error))
+        if batch.counts[ItemState.PENDING] or batch.counts[ItemState.SUBMITTING]:
+            store.change_batch(job_id, batch.key, cancel_unposted(deps.clock()))
     logger.info("job %s canceled", job_id, extra={"jobId": job_id})
     settled = store.settle(job_id)
     return settled if settled is not None else view
@@ -138,6 +139,7 @@ class _Redrive:
         return BatchChange(items=moves) if moves else None
 
 
+JOB_CANCELED = ItemError("JobCanceled", "the job was canceled")
 _FRESH = ItemUpdate(
     clear_error=True,
     clear_operation=True,
@@ -148,10 +150,15 @@ _FRESH = ItemUpdate(
 )
 
 
-def _cancel_pending(error: ItemError) -> Callable[[BatchRecord], BatchChange | None]:
+def cancel_unposted(now: datetime) -> Callable[[BatchRecord], BatchChange | None]:
+    """A canceled job's items that no one is posting: pending ones, and `submitting` ones whose
+    claim was left by a worker that died (nobody else would ever move them)."""
+
     def decide(batch: BatchRecord) -> BatchChange | None:
-        pending = batch.in_state(ItemState.PENDING)
-        moves = {i.index: (ItemState.CANCELED, ItemUpdate(error=error)) for i in pending}
+        unposted = batch.in_state(ItemState.PENDING)
+        if not claim_is_live(batch, now):
+            unposted += batch.in_state(ItemState.SUBMITTING)
+        moves = {i.index: (ItemState.CANCELED, ItemUpdate(error=JOB_CANCELED)) for i in unposted}
         return BatchChange(items=moves) if moves else None
 
     return decide

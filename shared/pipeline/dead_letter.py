@@ -15,6 +15,7 @@ from shared.jobs.records import BatchRecord, ItemError, ItemRecord
 from shared.jobs.states import ItemState
 from shared.jobs.store import BatchChange, ItemUpdate
 from shared.messages import BatchMessage, MalformedMessage, PlanMessage, StatusMessage
+from shared.pipeline.claims import claim_is_live
 from shared.pipeline.deps import PipelineDeps
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,12 @@ def record_dead_letter(kind: QueueKind, body: str, deps: PipelineDeps) -> int:
 
     def decide(current: BatchRecord) -> BatchChange | None:
         moved.clear()
+        live = operations is None and claim_is_live(current, deps.clock())
         if operations is None:
-            stuck = current.in_state(ItemState.PENDING, ItemState.SUBMITTING)
+            # Items another delivery is posting right now are its to record (and, if it dies,
+            # the next delivery's or the sweep's once its claim is stale): not dead-lettered.
+            held = (ItemState.PENDING,) if live else (ItemState.PENDING, ItemState.SUBMITTING)
+            stuck = current.in_state(*held)
         else:
             stuck = [
                 i for i in current.in_state(ItemState.SUBMITTED) if i.operation_id in operations
@@ -56,7 +61,7 @@ def record_dead_letter(kind: QueueKind, body: str, deps: PipelineDeps) -> int:
             i.index: (ItemState.DEAD_LETTERED, ItemUpdate(error=_dead_error(kind, i)))
             for i in stuck
         }
-        return BatchChange(items=moves, clear_claim=operations is None)
+        return BatchChange(items=moves, clear_claim=operations is None and not live)
 
     result = deps.store.change_batch(job_id, batch, decide)
     count = len(moved) if result.applied else 0

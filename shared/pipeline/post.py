@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from shared.geocatalog.errors import (
     NotFoundError,
@@ -30,14 +29,14 @@ from shared.jobs.states import ItemState
 from shared.jobs.store import BatchChange, ItemUpdate
 from shared.messages import BatchMessage, StatusMessage
 from shared.pipeline.backoff import throttle_delay
+from shared.pipeline.claims import claim_is_live
+from shared.pipeline.control import cancel_unposted
 from shared.pipeline.deps import PipelineDeps
 from shared.pipeline.existing import find_existing
 from shared.pipeline.page_duplicates import is_open
 
 logger = logging.getLogger(__name__)
 
-# Longer than functionTimeout (10 min) plus the host's lease slack: a claim this old is orphaned.
-CLAIM_STALE_AFTER = timedelta(minutes=15)
 ALREADY_EXISTS = "ItemAlreadyExistsInCollection"
 # The GeoCatalog refused a FeatureCollection for its size (the operation's code, or the
 # synchronous answer): the batch is split and posted again.
@@ -104,10 +103,8 @@ def post_batch(message: BatchMessage, *, message_id: str, deps: PipelineDeps) ->
 
 def _claim(message_id: str, deps: PipelineDeps) -> Callable[[BatchRecord], BatchChange | None]:
     def decide(batch: BatchRecord) -> BatchChange | None:
-        if batch.claim and batch.claim != message_id:
-            claimed_at = batch.claimed_at
-            if claimed_at is not None and deps.clock() - claimed_at <= CLAIM_STALE_AFTER:
-                return None  # another delivery is posting this batch right now
+        if claim_is_live(batch, deps.clock(), other_than=message_id):
+            return None  # another delivery is posting this batch right now
         pending = batch.in_state(ItemState.PENDING)
         # Items left `submitting` by a claim that died are taken over with the claim.
         if not pending and not batch.in_state(ItemState.SUBMITTING):
@@ -369,17 +366,7 @@ def _record(
 
 
 def _cancel_pending(job: JobRecord, batch_key: str, deps: PipelineDeps) -> PostReport:
-    error = ItemError("JobCanceled", "the job was canceled")
-
-    def decide(batch: BatchRecord) -> BatchChange | None:
-        pending = batch.in_state(ItemState.PENDING)
-        if not pending:
-            return None
-        return BatchChange(
-            items={i.index: (ItemState.CANCELED, ItemUpdate(error=error)) for i in pending}
-        )
-
-    result = deps.store.change_batch(job.job_id, batch_key, decide)
+    result = deps.store.change_batch(job.job_id, batch_key, cancel_unposted(deps.clock()))
     if result.drained:
         deps.store.settle(job.job_id)
     return PostReport(batch_key, "canceled")

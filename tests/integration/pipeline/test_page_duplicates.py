@@ -275,7 +275,7 @@ def test_a_page_run_again_does_not_send_the_next_page_again(
         raise RuntimeError("storage went away")
 
     with item_urls_job(harness, pc_items(6), "create"):
-        (plan0, _), = harness.queue.take()
+        ((plan0, _),) = harness.queue.take()
         monkeypatch.setattr(plan, "resolve_across_pages", dies)
         harness.driver.deliver(plan0)  # the host's five tries, then the poison queue
     sent = [m for m, _ in harness.queue.take() if isinstance(m, PlanMessage)]

@@ -15,9 +15,10 @@ from shared.geocatalog.errors import PermanentError, ThrottledError
 from shared.geocatalog.models import Operation
 from shared.jobs.records import BatchRecord
 from shared.jobs.states import ItemState, JobState
-from shared.jobs.store import BatchChange
+from shared.jobs.store import BatchChange, ItemUpdate
 from shared.messages import BatchMessage, PlanMessage, StatusMessage
 from shared.pipeline.control import cancel_job, retry_job
+from shared.pipeline.dead_letter import record_dead_letter
 from shared.pipeline.maintenance import run_maintenance
 from shared.pipeline.post import post_batch
 from shared.pipeline.status import check_status
@@ -602,3 +603,48 @@ def test_a_refusal_before_the_post_fails_the_items_with_its_code_once(
     assert view.state is JobState.FAILED
     # One delivery: the batch was not sent round again.
     assert [k for k, _ in harness.driver.delivered if k == "items"] == ["items"]
+
+
+def _claim_batch(h: Harness, job_id: str) -> BatchMessage:
+    """The batch claimed by a delivery that is still posting it (its items `submitting`)."""
+    [batch_message] = [m for m, _ in h.queue.take() if isinstance(m, BatchMessage)]
+    result = h.deps.store.change_batch(
+        job_id,
+        batch_message.batch,
+        lambda b: BatchChange(
+            items={i.index: (ItemState.SUBMITTING, ItemUpdate()) for i in b.items},
+            claim="another-delivery",
+        ),
+    )
+    assert result.applied
+    return batch_message
+
+
+def test_a_poisoned_batch_message_leaves_the_items_a_live_claim_is_posting(
+    harness: Harness,
+) -> None:
+    job_id = submit(harness, pc_items(2))
+    harness.driver.deliver(harness.queue.take()[0][0])  # plan
+    message = _claim_batch(harness, job_id)
+
+    assert record_dead_letter("items", message.to_json(), harness.deps) == 0
+    batch = harness.deps.store.read_batch(job_id, message.batch)
+    assert batch is not None
+    assert batch.claim == "another-delivery"
+    assert {i.state for i in batch.items} == {ItemState.SUBMITTING}
+    # Once the claim is stale (its worker died), the poison message does account for them.
+    later = replace(harness.deps, clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    assert record_dead_letter("items", message.to_json(), later) == 2
+
+
+def test_cancel_takes_the_submitting_items_of_a_claim_whose_worker_died(
+    harness: Harness,
+) -> None:
+    job_id = submit(harness, pc_items(2))
+    harness.driver.deliver(harness.queue.take()[0][0])  # plan
+    _claim_batch(harness, job_id)
+
+    later = replace(harness.deps, clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    view = cancel_job(job_id, later)
+    assert view.counts[ItemState.CANCELED] == 2
+    assert view.state is JobState.CANCELED
