@@ -9,6 +9,7 @@ last. A page's own repeats are left to `dispatch.mark_duplicates`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -46,6 +47,7 @@ def resolve_across_pages(
     written to the job's ledger, once the page before it has written its own."""
     upsert = job.mode == IngestMode.UPSERT.value
     counting = _counting_copies(items, keep_last=upsert)
+    registered = _Registered(job.job_id, deps)
     for _ in range(_WRITE_ATTEMPTS):
         ledger = _after_previous_page(job.job_id, page, deps)
         out = list(items)
@@ -54,14 +56,18 @@ def resolve_across_pages(
             earlier = ledger.find(key)
             if earlier is not None and earlier.page != page:
                 # Normally an earlier page: pages write the ledger in source order.
-                if not upsert or earlier.page > page:
-                    # Create: the first copy counts. Upsert: a later page took the id over
-                    # already (this page is being delivered again): its copy counts.
-                    _mark_all(out, item_id, earlier, upsert=upsert)
-                    continue
-                after = _retire(job, _item_at(job.job_id, earlier, deps), page, deps)
-                if after is not None:
-                    out[where] = replace(out[where], after=after)
+                found = registered.at(earlier)
+                if found is None or found.item_id == item_id:
+                    if not upsert or earlier.page > page:
+                        # Create: the first copy counts. Upsert: a later page took the id over
+                        # already (this page is being delivered again): its copy counts.
+                        _mark_all(out, item_id, earlier, upsert=upsert)
+                        continue
+                    after = _retire(job, found, page, deps)
+                    if after is not None:
+                        out[where] = replace(out[where], after=after)
+                # else: the place holds another id (that page was read again from a live
+                # search and registered what it read the second time): this copy counts.
             ledger.put(key, Place(page, where))
         ledger.mark_page(page)
         if not ledger.changed or write_ledger(deps.payloads, job.job_id, ledger):
@@ -108,27 +114,40 @@ def _mark_all(items: list[NewItem], item_id: str, counting: Place, *, upsert: bo
             )
 
 
-def _item_at(job_id: str, place: Place, deps: PipelineDeps) -> ItemRecord | None:
-    """The item registered at a place of a page: the page's batches hold its items in order.
+class _Registered:
+    """The items earlier pages registered, read once per page (a page's batches hold its items in
+    order).
 
     A page writes the ledger before it registers its batches (it registers after sending the
-    next page), so they may not be there yet: wait for them a little (~5 s). None if they are
-    still not there (that page's worker died in between; its redelivery will register them).
+    next page), so they may not be there yet: wait for them a little (~5 s), once per page.
+    None for a place of a page still not registered (its worker died in between; its
+    redelivery will register it).
     """
-    for attempt in range(_REGISTRATION_WAITS):
-        index, batch_number = place.index, 0
-        while True:
-            key = keys.batch_key(page_unit(place.page), batch_number)
-            batch = deps.store.read_batch(job_id, key)
-            if batch is None:
-                break
-            if index < len(batch.items):
-                return batch.items[index]
-            index -= len(batch.items)
-            batch_number += 1
-        # The earlier page registers within a moment of writing the ledger.
-        deps.sleep(min(0.1 * 2**attempt, 2.0))
-    return None
+
+    def __init__(self, job_id: str, deps: PipelineDeps) -> None:
+        self._job_id, self._deps = job_id, deps
+        self._pages: dict[int, list[ItemRecord] | None] = {}
+
+    def at(self, place: Place) -> ItemRecord | None:
+        if place.page not in self._pages:
+            self._pages[place.page] = self._read(place.page, place.index)
+        items = self._pages[place.page]
+        return items[place.index] if items is not None and place.index < len(items) else None
+
+    def _read(self, page: int, needed: int) -> list[ItemRecord] | None:
+        store = self._deps.store
+        for attempt in range(_REGISTRATION_WAITS):
+            items: list[ItemRecord] = []
+            for number in itertools.count():
+                batch = store.read_batch(self._job_id, keys.batch_key(page_unit(page), number))
+                if batch is None:
+                    break
+                items += batch.items
+            if needed < len(items):
+                return items
+            # The earlier page registers within a moment of writing the ledger.
+            self._deps.sleep(min(0.1 * 2**attempt, 2.0))
+        return None
 
 
 def _retire(

@@ -20,7 +20,7 @@ from shared.jobs.states import ItemState, JobState
 from shared.messages import BatchMessage, PlanMessage, StatusMessage
 from shared.pipeline import page_duplicates, plan
 from shared.pipeline.dispatch import DUPLICATE_IN_JOB
-from shared.pipeline.id_ledger import read_ledger
+from shared.pipeline.id_ledger import Place, digest, read_ledger, write_ledger
 from shared.pipeline.maintenance import sweep_stalled
 from shared.pipeline.submit import submit_job
 from tests.integration.pipeline.conftest import Harness, pc_items
@@ -280,3 +280,19 @@ def test_a_page_run_again_does_not_send_the_next_page_again(
         harness.driver.deliver(plan0)  # the host's five tries, then the poison queue
     sent = [m for m, _ in harness.queue.take() if isinstance(m, PlanMessage)]
     assert [m.page for m in sent] == [1]
+
+
+def test_a_ledger_place_that_holds_another_id_does_not_make_a_duplicate(harness: Harness) -> None:
+    """A page read twice from a live search may have registered other items than the ledger
+    says: the copy is a duplicate only if the earlier place holds its id."""
+    a, b, c, d, e = pc_items(5)
+    with item_urls_job(harness, [a, b, c, d, e], "create") as job_id:
+        ((plan0, _),) = harness.queue.take()
+        harness.driver.deliver(plan0)
+        ledger = read_ledger(harness.deps.payloads, job_id)
+        ledger.put(digest(e["id"]), Place(0, 0))  # page 0's place 0 holds `a`, not `e`
+        assert write_ledger(harness.deps.payloads, job_id, ledger)
+        harness.driver.run()
+
+    view = harness.assert_accounted(job_id)
+    assert view.counts[ItemState.SUCCEEDED] == 5
