@@ -230,6 +230,8 @@ class JobStore:
     ) -> tuple[tuple[str, ItemError], ...]:
         """The first items in an error state, in source order; reads only batches with any."""
         found: list[tuple[str, ItemError]] = []
+        if limit <= 0:
+            return ()
         for batch in batches if batches is not None else self.batches(job_id):
             if not any(batch.counts.get(s, 0) for s in ERROR_STATES):
                 continue
@@ -258,8 +260,12 @@ class JobStore:
         errors = self.first_errors(job_id, error_limit, batches=batches)
         return JobView(job, state, counts, errors)
 
-    def settle(self, job_id: str) -> JobView | None:
-        """Persist the terminal state once nothing is left in flight (idempotent)."""
+    def settle(self, job_id: str, *, error_limit: int = 0) -> JobView | None:
+        """Persist the terminal state once nothing is left in flight (idempotent).
+
+        The view it returns holds the first `error_limit` errors: the steps that settle after
+        each batch need only the counts, and errors cost reading the batches that hold them.
+        """
         job = self.get_job(job_id)
         if job is None:
             return None
@@ -267,7 +273,7 @@ class JobStore:
             # Planning settles the job itself when it ends; counting the batches of a job that
             # is still being planned would be wasted reads.
             return None
-        view = self._view(job)
+        view = self._view(job, error_limit)
         if not is_settled(planning_done=view.job.planning_done, counts=view.counts):
             return view
         if view.job.settled_state != view.state or view.job.completed_at is None:

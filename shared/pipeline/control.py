@@ -112,7 +112,7 @@ def cancel_job(job_id: str, deps: PipelineDeps) -> JobView:
         if batch.counts[ItemState.PENDING] or batch.counts[ItemState.SUBMITTING]:
             store.change_batch(job_id, batch.key, cancel_unposted(deps.clock()))
     logger.info("job %s canceled", job_id, extra={"jobId": job_id})
-    settled = store.settle(job_id)
+    settled = store.settle(job_id, error_limit=10)
     return settled if settled is not None else view
 
 

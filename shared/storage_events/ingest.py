@@ -320,10 +320,13 @@ def _register(
             c: deps.ingestion_sources.ensure(c, watched=_watched(c, deps)) for c in containers
         }
         items = [e.item for e in group]
-        register_and_dispatch(job_id, _unit(f"blob:{blob.url}@{record.sequencer}"), items, pipeline)
+        result = register_and_dispatch(
+            job_id, _unit(f"blob:{blob.url}@{record.sequencer}"), items, pipeline
+        )
         if statuses and any(c not in job.containers for c in statuses):
             pipeline.store.update_job(job_id, _with_containers(statuses))
-        _keep_open(job_id, pipeline)
+        posting = result.registered > 0 and any(i.state is ItemState.PENDING for i in items)
+        _keep_open(job, pipeline, posting=posting)
         job_ids.append(job_id)
     return tuple(job_ids)
 
@@ -385,13 +388,15 @@ def _unit(name: str) -> str:
     return "e" + hashlib.sha256(name.encode()).hexdigest()[:24]
 
 
-def _keep_open(job_id: str, pipeline: PipelineDeps) -> None:
+def _keep_open(job: JobRecord, pipeline: PipelineDeps, *, posting: bool) -> None:
     """A settled rolling job got new items: list it as active again (so the maintenance timer
-    watches them), then settle it if nothing new is in flight (all invalid, a redelivery)."""
-    job = pipeline.store.get_job(job_id)
-    if job is not None and job.completed_at is not None:
-        pipeline.store.reopen(job_id)
-    pipeline.store.settle(job_id)
+    watches them). Unless this event registered items to post (the step that ends their batch
+    settles the job, as for any job), settle it now: all invalid or skipped, or a redelivery.
+    Settling counts every batch of the job, and a rolling job gains one per blob all day."""
+    if job.completed_at is not None:
+        pipeline.store.reopen(job.job_id)
+    if not posting:
+        pipeline.store.settle(job.job_id)
 
 
 # ---- out of order, deleted ------------------------------------------------------------------
@@ -416,7 +421,9 @@ def _older(
         register_and_dispatch(
             job_ids[0], _unit(f"older:{blob.url}@{event.event_id}"), [entry], pipeline
         )
-        _keep_open(job_ids[0], pipeline)
+        job = pipeline.store.get_job(job_ids[0])
+        if job is not None:
+            _keep_open(job, pipeline, posting=False)
     logger.info(
         "storage event %s: an older version of %s than the one recorded; skipped",
         event.event_id,
