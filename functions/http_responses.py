@@ -15,7 +15,7 @@ from typing import Any
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
-from shared.json_values import MAX_JSON_DEPTH, json_depth_exceeds
+from shared.json_values import MAX_JSON_DEPTH, JsonTooDeep, loads_json
 from shared.problems import (
     PROBLEM_CONTENT_TYPE,
     ApiError,
@@ -61,20 +61,13 @@ def json_body(req: func.HttpRequest) -> Any:
     if not raw:
         raise InvalidRequest("the request body is empty; a JSON object is expected", field="body")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("the request body is not valid JSON", field="body") from None
-    except RecursionError:
-        # The decoder recurses once per nesting level: a body nested thousands deep is refused
-        # here, not a 500 (a new frame stack is unwound by then).
+        return loads_json(raw)
+    except JsonTooDeep:
         raise InvalidRequest(
             f"the request body is nested deeper than {MAX_JSON_DEPTH} levels", field="body"
         ) from None
-    if json_depth_exceeds(body):
-        raise InvalidRequest(
-            f"the request body is nested deeper than {MAX_JSON_DEPTH} levels", field="body"
-        )
-    return body
+    except ValueError:
+        raise InvalidRequest("the request body is not valid JSON", field="body") from None
 
 
 def _path_of(url: str) -> str:
@@ -89,8 +82,6 @@ def handle_api(req: func.HttpRequest, call: Callable[[], func.HttpResponse]) -> 
     """Run one API call; every failure leaves as problem JSON, and is logged once, here."""
     try:
         return call()
-    except ApiError as error:
-        return problem_response(error, req)
     except AzureError:
         # Storage (job table, queues, payloads) or a credential did not answer as it should.
         logger.exception("storage failure in %s %s", req.method, _path_of(req.url))
@@ -106,7 +97,7 @@ def handle_api(req: func.HttpRequest, call: Callable[[], func.HttpResponse]) -> 
             logger.exception("unhandled error in %s %s", req.method, _path_of(req.url))
             return problem_response(InternalError("an unexpected error occurred"), req)
         if problem.status >= 500:
-            # A remote failure (invalid input is the caller's to read, and not logged).
+            # Ours or a remote's failure (invalid input is the caller's to read, not logged).
             logger.warning(
                 "%s %s failed: %s",
                 req.method,

@@ -46,6 +46,10 @@ def json_depth_exceeds(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+class JsonTooDeep(ValueError):
+    """Nested deeper than MAX_JSON_DEPTH."""
+
+
 def loads_json(data: str | bytes) -> Any:
     """`json.loads` for text nobody vouched for: a document nested deeper than MAX_JSON_DEPTH
     (which makes the decoder itself recurse until RecursionError) is a ValueError like any other
@@ -53,7 +57,7 @@ def loads_json(data: str | bytes) -> Any:
     try:
         value = json.loads(data)
     except RecursionError:
-        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+        raise JsonTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     if json_depth_exceeds(value):
-        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        raise JsonTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value

@@ -8,7 +8,6 @@ mode, bounded size and time (`shared.outbound`). Failures are the collections do
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 import requests
 
 from shared.collections.errors import FetchFailed, FetchThrottled, TemplateUnusable, UrlNotAllowed
+from shared.json_values import loads_json
 from shared.outbound import (
     Fetched,
     FetchInvalid,
@@ -102,8 +102,8 @@ class TemplateFetcher:
             url, field=field, max_bytes=MAX_TEMPLATE_BYTES, accept="application/json"
         )
         try:
-            return json.loads(fetched.content)
-        except (ValueError, UnicodeDecodeError):
+            return loads_json(fetched.content)
+        except ValueError:
             raise TemplateUnusable(f"{field} did not answer JSON", field=field) from None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.jobs.records import ItemRecord, JobView
 from shared.jobs.states import ItemState
+from shared.json_values import loads_json
 from shared.problems import InvalidRequest
 
 # GET /api/jobs/{id}/items: page size when `limit` is not given, and the largest accepted.
@@ -119,7 +120,7 @@ def decode_cursor(cursor: str | None) -> dict[str, str] | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
+        value = loads_json(raw)
     except (binascii.Error, ValueError):
         raise InvalidRequest("cursor is not one this service issued", field="cursor") from None
     if not isinstance(value, dict) or not all(

@@ -8,7 +8,6 @@ errors show URLs without their query string.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from shared.json_values import JsonTooDeep, loads_json
 from shared.outbound import (
     DEFAULT_TIMEOUT,
     FetchInvalid,
@@ -144,7 +144,9 @@ class SourceHttp:
 
 def decode_json(response: requests.Response, url: str) -> object:
     try:
-        return json.loads(response.content)
+        return loads_json(response.content)
+    except JsonTooDeep as exc:
+        raise SourceInvalid(f"{display_url(url)}: {exc}", url=display_url(url)) from None
     except ValueError:
         raise SourceInvalid(
             f"{display_url(url)}: the response is not JSON", url=display_url(url)
