@@ -161,7 +161,7 @@ class GuardedHttp:
             if not 200 <= status < 300:
                 raise FetchInvalid(f"GET {shown}: HTTP {status}", url=shown, status=status)
             return Fetched(
-                content=_read_bounded(response, max_bytes, shown),
+                content=read_bounded(response, max_bytes, shown),
                 content_type=media_type(response.headers.get("Content-Type")),
                 url=final,
             )
@@ -176,7 +176,8 @@ class GuardedHttp:
             )
 
 
-def _read_bounded(response: requests.Response, max_bytes: int, shown: str) -> bytes:
+def read_bounded(response: requests.Response, max_bytes: int, shown: str) -> bytes:
+    """A streamed response's body, reading no more than `max_bytes` (FetchInvalid beyond)."""
     too_large = FetchInvalid(f"{shown}: the response is larger than {max_bytes} bytes", url=shown)
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -204,4 +205,11 @@ def media_type(value: str | None) -> str | None:
     return media or None
 
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_REDIRECTS", "Fetched", "GuardedHttp", "media_type"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_REDIRECTS",
+    "Fetched",
+    "GuardedHttp",
+    "media_type",
+    "read_bounded",
+]

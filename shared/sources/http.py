@@ -28,12 +28,16 @@ from shared.outbound import (
     GuardedHttp,
     display_url,
 )
+from shared.outbound.guarded import read_bounded
 from shared.settings import Settings
 from shared.sources.errors import SourceInvalid, SourceThrottled, SourceUnavailable
 
 logger = logging.getLogger(__name__)
 
 _JSON_ACCEPT: Final = "application/geo+json, application/json;q=0.9"
+# A source document (a search page, a catalog, an item) read at most this large: a page of 1,000
+# Sentinel-2 items is ~15 MB; more is refused as an invalid document, not read into memory.
+MAX_DOCUMENT_BYTES: Final = 64 * 1024 * 1024
 # Tries of one document (an item URL, a child catalog) whose server failed (5xx, 408, connection,
 # timeout) before the source gives up on that one document: a blip costs nothing, a dead link
 # costs its item or its sub-catalog, never the page.
@@ -90,9 +94,14 @@ class SourceHttp:
         bad source).
         """
         with source_errors():
-            return self._http.send(
-                method, url, json_body=json_body, params=params, accept=_JSON_ACCEPT
+            response = self._http.send(
+                method, url, json_body=json_body, params=params, accept=_JSON_ACCEPT, stream=True
             )
+            with response:
+                # Read here, bounded: `requests` would read any body whole into memory.
+                body = read_bounded(response, MAX_DOCUMENT_BYTES, display_url(response.url or url))
+            response._content = body  # what `requests` does once it has read a body itself
+            return response
 
     def get_retrying(self, url: str) -> requests.Response:
         """GET one document, trying again (bounded, with pauses) while it is SourceUnavailable.

@@ -10,6 +10,7 @@ import requests
 
 from shared.settings import Settings
 from shared.sources import SourceInvalid, SourceThrottled, SourceUnavailable, open_reader
+from shared.sources import http as source_http
 from shared.sources.http import SourceHttp
 from shared.sources.specs import StacSearchSource, StaticCatalogSource
 from tests.unit.sources.conftest import PC, Call, Reply, Web, json_reply, make_settings
@@ -177,3 +178,14 @@ def test_url_outside_allow_list_is_never_fetched(web: Web, session: requests.Ses
     with pytest.raises(SourceInvalid, match="not in the allowed"):
         read_catalog(session, make_settings("planetarycomputer.microsoft.com"))
     assert web.calls == []
+
+
+def test_a_document_over_the_bound_is_invalid_and_not_read_whole(
+    web: Web, session: requests.Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(source_http, "MAX_DOCUMENT_BYTES", 1000)
+    big = '{"type": "Catalog", "pad": "' + "x" * 5000 + '"}'
+    web.route("GET", CATALOG, reply(200, {"Content-Type": "application/json"}, big))
+    with pytest.raises(SourceInvalid, match="larger than 1000 bytes") as caught:
+        read_catalog(session, settings)
+    assert SECRET not in str(caught.value)
