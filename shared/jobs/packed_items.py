@@ -7,10 +7,9 @@ builds and parses those multipart bodies in pure Python: most of the service's C
 one point read. Nothing queries items across batches by a property: listings go batch by batch,
 picking batches by their per-state counts.
 
-Azure Table limits shape the packing: a string property holds at most 64 KiB (32 K UTF-16 code
-units) and an entity at most 1 MiB. The items are one JSON text (ASCII-escaped, so one character
-is one code unit) cut into `Items0`, `Items1`, ... of `CHUNK_CHARS` each, `ItemChunks` of them;
-error messages are shortened for a batch that would not fit otherwise.
+The items are one ASCII JSON text, kept over several properties (`shared.table_text`: a string
+property holds 32 K characters, an entity 1 MiB); error messages are shortened for a batch that
+would not fit otherwise.
 """
 
 from __future__ import annotations
@@ -22,10 +21,9 @@ from typing import Any
 
 from shared.jobs.records import ItemError, ItemRecord
 from shared.jobs.states import ItemState
+from shared.table_text import CHUNK_CHARS, joined_text, split_text
 
-CHUNK_PREFIX = "Items"
-CHUNKS = "ItemChunks"
-CHUNK_CHARS = 32_000
+PROPERTY = "Items"
 # 14 chunks: ~900 KB as UTF-16 on the wire, with room for the batch's other properties.
 MAX_CHARS = 14 * CHUNK_CHARS
 # What an error message is cut to, at most, when a batch's items would not fit otherwise.
@@ -33,23 +31,19 @@ _SHORT_MESSAGE = 200
 
 
 def pack(items: Sequence[ItemRecord]) -> dict[str, Any]:
-    """The properties that hold `items` (overwriting every chunk an earlier packing used)."""
+    """The properties that hold `items` (their count says which chunks are current)."""
     text = _dumps(items, message_limit=None)
     if len(text) > MAX_CHARS:
         text = _dumps(items, message_limit=_SHORT_MESSAGE)
     if len(text) > MAX_CHARS:
         raise ValueError(f"a batch of {len(items)} items does not fit in one row")
-    chunks = [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
-    props: dict[str, Any] = {f"{CHUNK_PREFIX}{n}": chunk for n, chunk in enumerate(chunks)}
-    props[CHUNKS] = len(chunks)
-    return props
+    return split_text(PROPERTY, text)
 
 
 def unpack(
     job_id: str, batch: str, row: Mapping[str, Any], created_at: datetime | None
 ) -> tuple[ItemRecord, ...]:
-    count = int(row.get(CHUNKS, 0) or 0)
-    text = "".join(row[f"{CHUNK_PREFIX}{n}"] for n in range(count))
+    text = joined_text(row, PROPERTY)
     if not text:
         return ()
     doc = json.loads(text)
@@ -62,9 +56,7 @@ def unpack(
 
 def holds_id(row: Mapping[str, Any], item_id: str) -> bool:
     """A cheap test before unpacking: could this row hold `item_id`?"""
-    needle = json.dumps(item_id)
-    count = int(row.get(CHUNKS, 0) or 0)
-    return needle in "".join(row.get(f"{CHUNK_PREFIX}{n}", "") for n in range(count))
+    return json.dumps(item_id) in joined_text(row, PROPERTY)
 
 
 def _dumps(items: Sequence[ItemRecord], *, message_limit: int | None) -> str:

@@ -26,6 +26,8 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.table_text import joined_text, split_text
+
 PARTITION_PREFIX = "~blob|"
 ROW = "state"
 _MAX_RACES = 20
@@ -160,8 +162,9 @@ def _entity(record: BlobRecord) -> dict[str, Any]:
         "Day": record.day,
         "Generation": record.generation,
         "JobIds": json.dumps(list(record.job_ids)),
-        "ItemIds": json.dumps(list(record.item_ids)),
-        "Collections": json.dumps(record.collections),
+        # A FeatureCollection blob may hold thousands of items: more ids than one property holds.
+        **split_text("ItemIds", json.dumps(list(record.item_ids))),
+        **split_text("Collections", json.dumps(record.collections)),
         "Outcome": record.outcome,
         "EventId": record.event_id,
         "UpdatedAt": record.updated_at,
@@ -176,8 +179,8 @@ def _record(entity: Any) -> BlobRecord:
         day=entity.get("Day") or "",
         generation=int(entity.get("Generation") or 0),
         job_ids=tuple(json.loads(entity.get("JobIds") or "[]")),
-        item_ids=tuple(json.loads(entity.get("ItemIds") or "[]")),
-        collections=json.loads(entity.get("Collections") or "{}"),
+        item_ids=tuple(json.loads(joined_text(entity, "ItemIds") or "[]")),
+        collections=json.loads(joined_text(entity, "Collections") or "{}"),
         outcome=entity.get("Outcome") or "",
         event_id=entity.get("EventId") or "",
         updated_at=entity.get("UpdatedAt"),

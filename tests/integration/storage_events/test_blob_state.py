@@ -61,3 +61,28 @@ def test_versions_in_any_order_keep_the_newest(state: BlobStateStore) -> None:
     again = state.claim("r", URL, sequencer=sequencer_key("0c"), event_id="c", next_record=fresh)
     assert again.verdict == "new"
     assert again.record.generation == 1
+
+
+def test_a_blob_of_thousands_of_items_keeps_every_id(state: BlobStateStore) -> None:
+    """A FeatureCollection blob may hold more item ids than one Table property (32 K chars)."""
+    seq = sequencer_key("0d")
+    assert state.claim("r", URL, sequencer=seq, event_id="big", next_record=fresh).verdict == "new"
+    ids = tuple(f"S2B_MSIL2A_20240516T144749_R082_T33XWK_{n:05d}" for n in range(3000))
+    collections = {item_id: "sentinel-2-l2a" for item_id in ids[::2]}
+    done = state.update(
+        "r",
+        URL,
+        seq,
+        lambda r: replace(r, item_ids=ids, collections=collections, outcome="registered"),
+    )
+    assert done is not None
+    stored = state.get("r", URL)
+    assert stored is not None
+    assert stored.item_ids == ids
+    assert stored.collections == collections
+    # Fewer ids later (a new version): the old chunks left behind by a merge are not read.
+    smaller = state.update("r", URL, seq, lambda r: replace(r, item_ids=ids[:2], collections={}))
+    assert smaller is not None
+    again = state.get("r", URL)
+    assert again is not None
+    assert again.item_ids == ids[:2]
