@@ -237,7 +237,7 @@ def _walk(store: JobStore, job_id: str, batches: list[int], threads: int) -> int
                 moves[item.index] = (ItemState.FAILED, ItemUpdate(error=ItemError(code, message)))
             else:
                 moves[item.index] = (ItemState.SUCCEEDED, ItemUpdate(clear_error=True))
-        return BatchChange(items=moves, checks=1) if moves else None
+        return BatchChange(items=moves, touch=True) if moves else None
 
     def walk(batch: int) -> int:
         applied = 0

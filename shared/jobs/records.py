@@ -91,8 +91,6 @@ class BatchRecord:
     # Items per FeatureCollection post; 0: the whole batch. Halved when the GeoCatalog
     # refuses a post for its size.
     chunk_size: int = 0
-    # Status checks that found an operation of the batch still running.
-    checks: int = 0
     updated_at: datetime | None = None
     etag: str = ""
 

@@ -49,9 +49,6 @@ _STATE_PROPS = {state: f"N_{state.value}" for state in ItemState}
 _BATCH_SELECT = [
     "PartitionKey",
     "RowKey",
-    "Claim",
-    "ClaimedAt",
-    "Checks",
     "UpdatedAt",
     *_STATE_PROPS.values(),
 ]
@@ -90,7 +87,9 @@ class BatchChange:
     claim: str | None = None
     clear_claim: bool = False
     chunk_size: int | None = None
-    checks: int | None = None
+    # Write the row even if nothing else changes: its UpdatedAt tells the sweep that whoever
+    # follows the batch (a status check still waiting on an operation) is alive.
+    touch: bool = False
 
     def __bool__(self) -> bool:
         return bool(
@@ -98,7 +97,7 @@ class BatchChange:
             or self.claim is not None
             or self.clear_claim
             or self.chunk_size is not None
-            or self.checks is not None
+            or self.touch
         )
 
 
@@ -118,9 +117,8 @@ class BatchSummary:
 
     key: str
     counts: dict[ItemState, int]
-    claim: str | None
+    # When any of its items last changed state, or a status check last looked at it.
     updated_at: datetime | None
-    timestamp: datetime | None
 
     @property
     def open(self) -> int:
@@ -456,9 +454,6 @@ class JobStore:
         if change.chunk_size is not None:
             head["ChunkSize"] = change.chunk_size
             after = replace(after, chunk_size=change.chunk_size)
-        if change.checks is not None:
-            head["Checks"] = change.checks
-            after = replace(after, checks=change.checks)
         return head, after
 
     # ---- items ------------------------------------------------------------------------------
@@ -618,9 +613,7 @@ def _summary(row: Any) -> BatchSummary:
     return BatchSummary(
         key=keys.batch_of(row["PartitionKey"]),
         counts=_counts_of(row),
-        claim=_text(row.get("Claim")),
         updated_at=row.get("UpdatedAt"),
-        timestamp=row.metadata.get("timestamp"),
     )
 
 
@@ -636,7 +629,6 @@ def _batch_from_entity(
         claim=_text(row.get("Claim")),
         claimed_at=row.get("ClaimedAt"),
         chunk_size=int(row.get("ChunkSize", 0) or 0),
-        checks=int(row.get("Checks", 0) or 0),
         updated_at=row.get("UpdatedAt"),
         etag=row.metadata["etag"],
     )

@@ -74,7 +74,7 @@ def sweep_stalled(
         # None: gone, or still planning (settle leaves those alone); either way its batches,
         # if any, are what may have stalled.
         summaries = store.batches(job_id)
-        stamps = [b.timestamp for b in summaries if b.timestamp is not None]
+        stamps = [b.updated_at for b in summaries if b.updated_at is not None]
         if stamps and now - max(stamps) < stalled_after:
             continue
         for summary in summaries:

@@ -335,7 +335,7 @@ def _record(
         # "this status chain is alive" and leaves it alone.
         return BatchChange(
             items=moves,
-            checks=message.check + 1,
+            touch=True,
             chunk_size=plan.chunk_size,
         )
 
