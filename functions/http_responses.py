@@ -9,18 +9,21 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
 from azure.core.exceptions import AzureError
 
+from shared.api_responses import JOB_ID_PATTERN
 from shared.json_values import MAX_JSON_DEPTH, JsonTooDeep, loads_json
 from shared.problems import (
     PROBLEM_CONTENT_TYPE,
     ApiError,
     InternalError,
     InvalidRequest,
+    NotFound,
     ServiceUnavailable,
     api_error_for,
 )
@@ -106,6 +109,14 @@ def handle_api(req: func.HttpRequest, call: Callable[[], func.HttpResponse]) -> 
                 extra=problem.extra,
             )
         return problem_response(problem, req)
+
+
+def route_job_id(req: func.HttpRequest) -> str:
+    """The `{jobId}` of the route; a value that is no job id is a 404 (it names no job)."""
+    job_id = str(req.route_params.get("jobId", ""))
+    if not re.fullmatch(JOB_ID_PATTERN, job_id):
+        raise NotFound(f"no job {job_id[:64]}", field="jobId")
+    return job_id
 
 
 def base_url(req: func.HttpRequest) -> str:

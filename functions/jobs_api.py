@@ -3,11 +3,9 @@ POST .../cancel."""
 
 from __future__ import annotations
 
-import re
-
 import azure.functions as func
 
-from functions.http_responses import base_url, handle_api, json_response
+from functions.http_responses import base_url, handle_api, json_response, route_job_id
 from shared.jobs.error_groups import group_errors
 from shared.jobs.store import InvalidContinuation
 from shared.pipeline.control import cancel_job, retry_job
@@ -32,15 +30,6 @@ from shared.problems import InvalidRequest, NotFound
 from shared.runtime import runtime
 
 bp = func.Blueprint()
-
-_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _job_id(req: func.HttpRequest) -> str:
-    job_id = str(req.route_params.get("jobId", ""))
-    if not _JOB_ID.match(job_id):
-        raise NotFound(f"no job {job_id[:64]}", field="jobId")
-    return job_id
 
 
 def _status_url(req: func.HttpRequest, job_id: str) -> str:
@@ -72,7 +61,7 @@ def list_jobs(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="jobs/{jobId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
     def call() -> func.HttpResponse:
-        job_id = _job_id(req)
+        job_id = route_job_id(req)
         view = runtime().pipeline.store.view(job_id)
         if view is None:
             raise NotFound(f"no job {job_id}", field="jobId")
@@ -85,7 +74,7 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="jobs/{jobId}/items", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def list_job_items(req: func.HttpRequest) -> func.HttpResponse:
     def call() -> func.HttpResponse:
-        job_id = _job_id(req)
+        job_id = route_job_id(req)
         state = parse_state(req.params.get("state"))
         limit = parse_limit(req.params.get("limit"))
         continuation = decode_cursor(req.params.get("cursor"))
@@ -111,7 +100,7 @@ def list_job_items(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="jobs/{jobId}/errors", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def get_job_errors(req: func.HttpRequest) -> func.HttpResponse:
     def call() -> func.HttpResponse:
-        job_id = _job_id(req)
+        job_id = route_job_id(req)
         examples = parse_examples(req.params.get("examples"))
         store = runtime().pipeline.store
         if store.get_job(job_id) is None:
@@ -127,7 +116,7 @@ def get_job_errors(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="jobs/{jobId}/retry", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def retry(req: func.HttpRequest) -> func.HttpResponse:
     def call() -> func.HttpResponse:
-        job_id = _job_id(req)
+        job_id = route_job_id(req)
         result = retry_job(job_id, runtime().pipeline)
         return json_response(
             {
@@ -147,7 +136,7 @@ def retry(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="jobs/{jobId}/cancel", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def cancel(req: func.HttpRequest) -> func.HttpResponse:
     def call() -> func.HttpResponse:
-        job_id = _job_id(req)
+        job_id = route_job_id(req)
         view = cancel_job(job_id, runtime().pipeline)
         return json_response(job_json(view, status_url=_status_url(req, job_id)), status=202)
 

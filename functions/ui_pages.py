@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import azure.functions as func
 
-from functions.http_responses import handle_api
+from functions.http_responses import handle_api, route_job_id
 from shared.problems import NotFound
 from shared.runtime import runtime
 from shared.ui.pages import PAGE_HEADERS, job_page, jobs_page
 
 bp = func.Blueprint()
-
-_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _html(text: str) -> func.HttpResponse:
@@ -32,8 +28,8 @@ def jobs(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="ui/jobs/{jobId}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def job(req: func.HttpRequest) -> func.HttpResponse:
     def call() -> func.HttpResponse:
-        job_id = str(req.route_params.get("jobId", ""))
-        if not _JOB_ID.match(job_id) or runtime().pipeline.store.get_job(job_id) is None:
+        job_id = route_job_id(req)
+        if runtime().pipeline.store.get_job(job_id) is None:
             raise NotFound(f"no job {job_id[:64]}", field="jobId")
         return _html(job_page(job_id))
 

@@ -5,8 +5,8 @@ The request and response schemas are derived from the typed models that validate
 this module adds the operations, shared responses and parameters, and fills in the configured
 limits. Enumerations and rules come from the code that enforces them, so those cannot drift; the
 rest is kept true by a schemathesis run against the local host
-(`tests/integration/test_openapi_schemathesis.py`). Route groups documented in their own module
-are hooked in through `ADDITIONS` (one line each).
+(`tests/integration/test_openapi_schemathesis.py`). The operator's routes (job listing, items,
+errors, retry, cancel) are described in `shared.openapi_operator`.
 
 Request schemas describe what the service accepts; where a rule cannot be written in JSON Schema
 (the source host allow-list, a bbox's south <= north, the datetime grammar, the inline byte cap,
@@ -18,11 +18,8 @@ Explicit `null` in an optional member means "not given".
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.api_responses import JOB_ID_PATTERN, RESPONSE_MODELS
@@ -137,50 +134,14 @@ def _with_limits(value: Any, limits: PipelineSettings) -> Any:
 
 
 def _response_schemas() -> dict[str, Any]:
-    """The response models' JSON Schemas (shared.api_responses)."""
-    return schemas_of(*RESPONSE_MODELS)
-
-
-def schemas_of(*models: type[BaseModel]) -> dict[str, Any]:
-    """Component schemas of `models` and every model they use, named after their classes."""
+    """The response models' JSON Schemas (shared.api_responses), and every model they use,
+    named after their classes."""
     _, top = models_json_schema(
-        [(model, "validation") for model in models],
+        [(model, "validation") for model in RESPONSE_MODELS],
         ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Any] = _without_titles(top["$defs"])
     return schemas
-
-
-# -- additions -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenApiAddition:
-    """What a feature module adds to the document: its paths, the component schemas they use
-    (`schemas_of(*its_models)`), its tags. Names must not clash with the document's own."""
-
-    paths: Mapping[str, Any]
-    schemas: Mapping[str, Any] = field(default_factory=dict)
-    tags: Sequence[Mapping[str, str]] = ()
-
-
-# Route groups that describe themselves in their own module, one line each: a function of the
-# service's limits that returns the group's OpenApiAddition.
-ADDITIONS: Final[tuple[Callable[[PipelineSettings], OpenApiAddition], ...]] = ()
-
-
-def _with_additions(document: dict[str, Any], limits: PipelineSettings) -> dict[str, Any]:
-    for addition in (make(limits) for make in ADDITIONS):
-        for kind, own, added in (
-            ("path", document["paths"], addition.paths),
-            ("schema", document["components"]["schemas"], addition.schemas),
-        ):
-            clash = set(own) & set(added)
-            if clash - {name for name in clash if own[name] == added[name]}:
-                raise ValueError(f"OpenAPI {kind}s defined twice: {sorted(clash)}")
-            own.update(copy.deepcopy(dict(added)))
-        document["tags"].extend(copy.deepcopy(list(addition.tags)))
-    return document
 
 
 # -- the document --------------------------------------------------------------------------------
@@ -611,15 +572,12 @@ def openapi_document(limits: PipelineSettings | None = None) -> dict[str, Any]:
             "components": _components(limits),
         }
     )
-    return _with_additions(add_operator_api(document), limits)
+    return add_operator_api(document)
 
 
 __all__ = [
-    "ADDITIONS",
     "API_VERSION",
     "COLLECTION_ID_PATTERN",
     "JOB_ID_PATTERN",
-    "OpenApiAddition",
     "openapi_document",
-    "schemas_of",
 ]

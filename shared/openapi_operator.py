@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from shared.api_responses import JOB_ID_PATTERN
 from shared.jobs.error_groups import EXAMPLES_DEFAULT, EXAMPLES_MAX
 from shared.jobs.listing import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from shared.jobs.states import ItemState, JobState
 
 JSON: Final = "application/json"
 HTML: Final = "text/html"
-_JOB_ID_PATTERN: Final = "^[0-9a-f]{32}$"
 _ERROR_STATES: Final = (ItemState.FAILED, ItemState.INVALID, ItemState.DEAD_LETTERED)
 
 
@@ -48,7 +48,7 @@ def _schemas() -> dict[str, Any]:
     text = {"type": "string"}
     count = {"type": "integer", "minimum": 0}
     timestamp = {"type": "string", "format": "date-time"}
-    job_id = {"type": "string", "pattern": _JOB_ID_PATTERN}
+    job_id = {"type": "string", "pattern": JOB_ID_PATTERN}
     return {
         "JobSummary": _closed(
             {

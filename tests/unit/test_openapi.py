@@ -8,21 +8,18 @@ tests/integration/test_openapi_schemathesis.py.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
 import azure.functions as func
 import jsonschema_rs
 import pytest
-from pydantic import Field
 
 import function_app
-import shared.openapi as openapi_module
 from functions.openapi_api import openapi
 from shared.collection_request import parse_collection_request
 from shared.collections.template_fetch import UrlPolicy
-from shared.contract import ApiModel
 from shared.ingest_request import parse_ingest_request
-from shared.openapi import OpenApiAddition, openapi_document, schemas_of
+from shared.openapi import openapi_document
 from shared.problems import InvalidRequest
 from shared.runtime import reset
 from shared.settings import (
@@ -220,31 +217,3 @@ def test_the_endpoint_serves_the_document_of_the_configured_limits(
     assert response.mimetype == "application/json"
     limits = PipelineSettings(max_items_ceiling=25)
     assert json.loads(response.get_body()) == openapi_document(limits)
-
-
-def test_additions_bring_their_paths_schemas_and_tags(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The place where route groups documented in their own module are hooked in."""
-
-    class Listing(ApiModel):
-        job_ids: Annotated[list[str], Field(alias="jobIds")]
-
-    def listing(limits: PipelineSettings) -> OpenApiAddition:
-        return OpenApiAddition(
-            paths={"/api/example": {"get": {"operationId": "listExamples", "responses": {}}}},
-            schemas=schemas_of(Listing),
-            tags=[{"name": "listing", "description": f"up to {limits.max_items_ceiling}"}],
-        )
-
-    monkeypatch.setattr(openapi_module, "ADDITIONS", (listing,))
-    document = openapi_document()
-    assert document["paths"]["/api/example"]["get"]["operationId"] == "listExamples"
-    assert document["components"]["schemas"]["Listing"]["required"] == ["jobIds"]
-    assert document["tags"][-1]["name"] == "listing"
-    assert document["paths"]["/api/ingest"] == DOCUMENT["paths"]["/api/ingest"]
-
-    def clash(limits: PipelineSettings) -> OpenApiAddition:
-        return OpenApiAddition(paths={"/api/ingest": {"post": {}}})
-
-    monkeypatch.setattr(openapi_module, "ADDITIONS", (clash,))
-    with pytest.raises(ValueError, match="defined twice"):
-        openapi_document()
