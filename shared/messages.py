@@ -1,6 +1,6 @@
 """Queue message contracts of the pipeline: small JSON documents that name work, never carry it.
 
-Item payloads live in the job store (or a blob when large), so every message stays far below the
+Item payloads live in one blob per batch (the batch row says which), so every message stays far below the
 64 KiB queue limit whatever the item size, and a redelivered or redriven message needs nothing
 but ids. The unit of work is the batch: an items message names one batch, a status message one
 batch and the operations that carry its items.

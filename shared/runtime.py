@@ -169,4 +169,4 @@ def reset() -> None:
         current_settings.cache_clear()
 
 
-__all__ = ["Runtime", "cached_property", "reset", "runtime"]
+__all__ = ["Runtime", "reset", "runtime"]

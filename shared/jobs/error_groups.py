@@ -31,7 +31,7 @@ def group_errors(
     store: JobStore, job_id: str, *, examples: int = EXAMPLES_DEFAULT
 ) -> list[ErrorGroup]:
     """Every item in an error state, grouped by its error code; largest group first (then by
-    code). Each group keeps the first message met and up to `examples` item ids, in id order."""
+    code). Each group keeps the first message met and up to `examples` item ids, in source order."""
     groups: dict[str, ErrorGroup] = {}
     for state in ERROR_STATE_ORDER:
         continuation: dict[str, str] | None = None

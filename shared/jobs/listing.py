@@ -27,7 +27,7 @@ from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.jobs.records import JobRecord
-from shared.jobs.states import ItemState, JobState, derive_job_state, is_settled
+from shared.jobs.states import ItemState, JobState, is_settled
 
 if TYPE_CHECKING:
     from shared.jobs.store import JobStore
@@ -144,13 +144,7 @@ class JobIndex:
     def _computed(self, job: JobRecord) -> JobSummary:
         """The job's state and counts from its job row and the counts of its batch rows."""
         counts = self._store.counts(job.job_id)
-        state = derive_job_state(
-            planning_done=job.planning_done,
-            canceled=job.canceled,
-            plan_failed=job.plan_error is not None,
-            counts=counts,
-            source_problems=job.source_problems.count > 0,
-        )
+        state = job.state_for(counts)
         return JobSummary(job, state, counts)
 
     def _summary_of(self, row: Any) -> JobSummary | None:

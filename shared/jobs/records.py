@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from shared.jobs.source_problems import SourceProblems
-from shared.jobs.states import ItemState, JobState
+from shared.jobs.states import ItemState, JobState, derive_job_state
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,16 @@ class JobRecord:
     dead_plan_message: str | None = None
     # Parts of the source that could not be read (belonging to no item).
     source_problems: SourceProblems = field(default_factory=SourceProblems)
+
+    def state_for(self, counts: Mapping[ItemState, int]) -> JobState:
+        """The job's state given its items' counts (the one rule: `derive_job_state`)."""
+        return derive_job_state(
+            planning_done=self.planning_done,
+            canceled=self.canceled,
+            plan_failed=self.plan_error is not None,
+            counts=counts,
+            source_problems=self.source_problems.count > 0,
+        )
 
 
 @dataclass(frozen=True)
@@ -82,8 +93,8 @@ class BatchRecord:
     key: str
     items: tuple[ItemRecord, ...]
     counts: dict[ItemState, int]
-    # The blob holding the batch's items (a JSON array in batch order; null for items not to
-    # post), if any item of it is to be posted.
+    # The blob holding the batch's items (one JSON text per line, in batch order; `null` for an
+    # item not to post), if any item of it is to be posted.
     payload_ref: str | None = None
     # The queue message that is posting the batch right now, and since when.
     claim: str | None = None

@@ -35,7 +35,6 @@ from shared.jobs.states import (
     OPEN_STATES,
     ItemState,
     JobState,
-    derive_job_state,
     is_settled,
 )
 
@@ -248,13 +247,7 @@ class JobStore:
         job_id = job.job_id
         batches = self.batches(job_id)
         counts = _sum_counts(batches)
-        state = derive_job_state(
-            planning_done=job.planning_done,
-            canceled=job.canceled,
-            plan_failed=job.plan_error is not None,
-            counts=counts,
-            source_problems=job.source_problems.count > 0,
-        )
+        state = job.state_for(counts)
         errors = self.first_errors(job_id, error_limit, batches=batches)
         return JobView(job, state, counts, errors)
 

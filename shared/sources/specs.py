@@ -608,12 +608,6 @@ class StacSearchSource(ApiModel):
             raise fail(problems[0][1], errors=problems)
         return self
 
-    @property
-    def filter_language(self) -> str | None:
-        if self.filter is None:
-            return None
-        return CQL2_TEXT if isinstance(self.filter, str) else CQL2_JSON
-
 
 class StaticCatalogSource(ApiModel):
     """A static STAC catalog walked over HTTP from its catalog.json."""

@@ -152,15 +152,19 @@
 
     form.addEventListener("submit", (event) => { event.preventDefault(); pages = 1; refresh(); });
     more.addEventListener("click", () => { if (cursor) { pages += 1; refresh(); } });
-    refresh();
-    setInterval(refresh, 5000);
+    (async function poll() {
+      for (;;) {
+        await refresh();
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+      }
+    })();
   }
 
   // ---- one job -----------------------------------------------------------------------------
 
   function jobPage(jobId) {
     const samples = [];
-    let timer = null;
+    let polling = false;
     let lastState = null;
 
     function rate(done) {
@@ -248,14 +252,23 @@
       }
     }
 
+    // One refresh at a time, a second after the last one ended: a slow answer never has a
+    // second request queued behind it.
+    async function poll() {
+      while (polling) {
+        await refresh();
+        if (polling) await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+
     function start() {
-      if (timer === null) timer = setInterval(refresh, 1000);
-      refresh();
+      if (polling) { refresh(); return; }
+      polling = true;
+      poll();
     }
 
     function stop() {
-      if (timer !== null) clearInterval(timer);
-      timer = null;
+      polling = false;
     }
 
     async function act(action, button) {
