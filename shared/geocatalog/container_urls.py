@@ -10,20 +10,19 @@ names are lowercase, and `shared.item_prep` lowercases the container it takes fr
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from shared.outbound.urls import split_url
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def container_key(url: str) -> str:
     """The form of `url` two URLs of the same container share (see the module)."""
-    parts = urlsplit(url.strip())
+    parts = split_url(url.strip())
+    if parts is None:
+        return url.strip().lower()  # not a URL: equal only to the same text
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None  # not a number: compared as the rest of the text
+    port = parts.port
     netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
     return f"{scheme}://{netloc}{parts.path.rstrip('/').lower()}"
 

@@ -24,6 +24,7 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
+from shared.geocatalog.container_urls import container_key
 from shared.geocatalog.models import SasToken
 from shared.storage_events.routes import BlobLocation, Routes
 
@@ -177,15 +178,15 @@ class RouteSasProvider:
     """A SasProvider for the containers of the routes (where items and their assets land)."""
 
     def __init__(self, routes: Routes, access: BlobAccess, *, hours: int) -> None:
-        self._containers = {r.container_url.lower(): r for r in routes.routes}
+        self._containers = {container_key(r.container_url): r for r in routes.routes}
         self._access = access
         self._hours = hours
 
     def serves(self, container_url: str) -> bool:
-        return container_url.rstrip("/").lower() in self._containers
+        return container_key(container_url) in self._containers
 
     def token_for(self, container_url: str) -> SasToken | None:
-        route = self._containers.get(container_url.rstrip("/").lower())
+        route = self._containers.get(container_key(container_url))
         if route is None:
             return None
         return self._access.container_sas(

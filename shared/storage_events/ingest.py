@@ -18,6 +18,7 @@ from datetime import UTC
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from shared.geocatalog.container_urls import container_key
 from shared.geocatalog.errors import NotFoundError, OperationTimeoutError
 from shared.geocatalog.models import COLLECTION_ID_RULE, Operation, is_valid_collection_id
 from shared.item_prep import InvalidItem, PreparedItem, prepare_item, recorded_id_of
@@ -337,10 +338,8 @@ def _with_containers(statuses: dict[str, str]) -> Callable[[JobRecord], JobRecor
 
 
 def _watched(container_url: str, deps: StorageEventDeps) -> bool:
-    return any(
-        r.container_url.lower() == container_url.rstrip("/").lower()
-        for r in deps.settings.routes.routes
-    )
+    key = container_key(container_url)
+    return any(container_key(r.container_url) == key for r in deps.settings.routes.routes)
 
 
 def _rolling_job(
