@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -65,7 +66,7 @@ class DeleteFailed(RuntimeError):
 
 
 # How long a BlobDeleted waits for its DeleteItem operations before letting Event Grid redeliver.
-DELETE_WAIT_SECONDS = 60.0
+DELETE_WAIT_SECONDS = 20.0
 # Deleting an item that is not there (deleted by hand, or by an earlier delivery) is done.
 _ALREADY_DELETED = "NoRecordsToDelete"
 
@@ -470,10 +471,16 @@ def _deleted(
         except NotFoundError:
             continue  # already gone: deleted by hand, or by an earlier delivery
     deleted, failed = [], []
+    # One budget for all of them, inside the 30 s Event Grid waits for an answer: past it, the
+    # event is redelivered while this delivery still runs, and deletes are sent twice.
+    deadline = time.monotonic() + DELETE_WAIT_SECONDS
     for name, operation in started:
         try:
             done = wait_for_operation(
-                deps.catalog, operation.id, timeout=DELETE_WAIT_SECONDS, poll_interval=1.0
+                deps.catalog,
+                operation.id,
+                timeout=max(0.5, deadline - time.monotonic()),
+                poll_interval=1.0,
             )
         except OperationTimeoutError:
             failed.append(f"{name}: operation {operation.id} still running")
