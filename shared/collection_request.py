@@ -19,7 +19,7 @@ from shared.collections.template_fetch import UrlPolicy
 from shared.contract import ApiModel, fail, field_errors
 from shared.geocatalog.models import COLLECTION_ID_RULE, is_valid_collection_id
 from shared.problems import InvalidRequest
-from shared.sources.specs import NOT_BLANK, REF
+from shared.sources.specs import MAX_URL_LENGTH, NOT_BLANK, REF
 
 TITLE_MAX = 256
 
@@ -35,6 +35,8 @@ def _collection_id(value: object) -> str:
 def _template_url(value: object, info: ValidationInfo) -> str:
     if not isinstance(value, str) or not value.strip():
         raise fail("templateUrl is required: the URL of a STAC collection to copy")
+    if len(value.strip()) > MAX_URL_LENGTH:
+        raise fail(f"templateUrl must be at most {MAX_URL_LENGTH} characters")
     context = info.context
     policy = context.get("policy") if isinstance(context, Mapping) else None
     if isinstance(policy, UrlPolicy):
@@ -68,6 +70,7 @@ class CollectionRequest(ApiModel):
             {
                 "type": "string",
                 "pattern": NOT_BLANK,
+                "maxLength": MAX_URL_LENGTH,
                 "description": (
                     "URL of a STAC Collection to copy (surrounding white space is ignored); "
                     "the same host rules as source URLs. A Planetary Computer collection "

@@ -36,6 +36,8 @@ def test_a_valid_request() -> None:
         ({"id": "s2-copy"}, "templateUrl"),
         ({"id": "s2-copy", "templateUrl": ""}, "templateUrl"),
         ({"id": "s2-copy", "templateUrl": "not a url"}, "templateUrl"),
+        ({"id": "s2-copy", "templateUrl": TEMPLATE_URL + "?" + "q" * 3000}, "templateUrl"),
+        ({"id": "s2-copy", "templateUrl": "https://[planetarycomputer/x"}, "templateUrl"),
         ({"id": "s2-copy", "templateUrl": "https://evil.example/c.json"}, "templateUrl"),
         ({"id": "s2-copy", "templateUrl": TEMPLATE_URL.replace("https", "http")}, "templateUrl"),
         ({"id": "s2-copy", "templateUrl": TEMPLATE_URL, "title": ""}, "title"),
