@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from shared.ingest_request import IngestMode
 from shared.item_prep import PreparedItem
 from shared.jobs import keys
-from shared.jobs.records import ItemError, NewItem
+from shared.jobs.records import ItemError, JobRecord, NewItem
 from shared.jobs.states import ItemState
 from shared.jobs.store import MAX_BATCH_ITEMS
 from shared.messages import BatchMessage
@@ -36,11 +36,9 @@ class DispatchResult:
 
 
 def register_and_dispatch(
-    job_id: str, unit: str, items: Sequence[NewItem], deps: PipelineDeps
+    job: JobRecord, unit: str, items: Sequence[NewItem], deps: PipelineDeps
 ) -> DispatchResult:
-    job = deps.store.get_job(job_id)
-    if job is None:
-        raise KeyError(f"no job {job_id}")
+    job_id = job.job_id
     upsert = job.mode == IngestMode.UPSERT.value
     marked = mark_duplicates(items, keep_last=upsert)
     pipeline = deps.settings.pipeline

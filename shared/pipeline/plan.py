@@ -144,7 +144,7 @@ def plan_page(message: PlanMessage, deps: PipelineDeps) -> None:
     except ThrottledError as exc:
         _requeue(message, exc.retry_after, deps)
         return
-    result = register_and_dispatch(job.job_id, page_unit(message.page), new_items, deps)
+    result = register_and_dispatch(job, page_unit(message.page), new_items, deps)
 
     def record(j: JobRecord) -> JobRecord:
         # What planning first did for a container is the informative fact (later pages see the

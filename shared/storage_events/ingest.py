@@ -323,7 +323,7 @@ def _register(
         }
         items = [e.item for e in group]
         result = register_and_dispatch(
-            job_id, _unit(f"blob:{blob.url}@{record.sequencer}"), items, pipeline
+            job, _unit(f"blob:{blob.url}@{record.sequencer}"), items, pipeline
         )
         if statuses and any(c not in job.containers for c in statuses):
             pipeline.store.update_job(job_id, _with_containers(statuses))
@@ -418,11 +418,11 @@ def _older(
                 "it was not read",
             ),
         )
-        register_and_dispatch(
-            job_ids[0], _unit(f"older:{blob.url}@{event.event_id}"), [entry], pipeline
-        )
         job = pipeline.store.get_job(job_ids[0])
         if job is not None:
+            register_and_dispatch(
+                job, _unit(f"older:{blob.url}@{event.event_id}"), [entry], pipeline
+            )
             _keep_open(job, pipeline, posting=False)
     logger.info(
         "storage event %s: an older version of %s than the one recorded; skipped",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.jobs.records import NewItem
+from shared.jobs.records import JobRecord, NewItem
 from shared.jobs.states import ItemState, JobState
 from shared.pipeline import plan
 from shared.pipeline.deps import PipelineDeps
@@ -64,7 +64,7 @@ def test_broken_children_are_recorded_once_each_even_when_a_page_is_delivered_ag
         calls: list[int] = []
 
         def register_failing_once_a_page(
-            job: str, unit: str, new: Sequence[NewItem], deps: PipelineDeps
+            job: JobRecord, unit: str, new: Sequence[NewItem], deps: PipelineDeps
         ) -> Any:
             calls.append(len(new))
             if len(calls) in (1, 3):
@@ -111,11 +111,13 @@ def test_pages_planned_side_by_side_end_planning_only_when_all_are_done(
         ).job_id
         seen: list[tuple[bool, int]] = []
 
-        def first_page_last(job: str, unit: str, new: Sequence[NewItem], deps: PipelineDeps) -> Any:
+        def first_page_last(
+            job: JobRecord, unit: str, new: Sequence[NewItem], deps: PipelineDeps
+        ) -> Any:
             if unit == "p00000000" and not seen:
                 # Pages 1 and 2 (and all their batches) run to the end before page 0 registers.
                 harness.driver.run()
-                view = harness.view(job)
+                view = harness.view(job.job_id)
                 seen.append((view.job.planning_done, view.total))
             return register_and_dispatch(job, unit, new, deps)
 

@@ -68,7 +68,7 @@ def test_a_blob_of_thousands_of_items_keeps_every_id(state: BlobStateStore) -> N
     seq = sequencer_key("0d")
     assert state.claim("r", URL, sequencer=seq, event_id="big", next_record=fresh).verdict == "new"
     ids = tuple(f"S2B_MSIL2A_20240516T144749_R082_T33XWK_{n:05d}" for n in range(3000))
-    collections = {item_id: "sentinel-2-l2a" for item_id in ids[::2]}
+    collections = dict.fromkeys(ids[::2], "sentinel-2-l2a")
     done = state.update(
         "r",
         URL,
