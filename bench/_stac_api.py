@@ -46,9 +46,7 @@ class GeneratedStacApi:
                 Route("/search", self._search, methods=["POST"]),
             ]
         )
-        # Public STAC APIs keep idle connections for a minute or more; uvicorn's 5 s would race the
-        # planner's pooled connection between pages and fail plan messages with ConnectionError.
-        self._server = ThreadedServer(app, host=host, port=port, keep_alive_seconds=75)
+        self._server = ThreadedServer(app, host=host, port=port)
 
     @property
     def url(self) -> str:

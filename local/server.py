@@ -54,7 +54,7 @@ class ThreadedServer:
         port: int = 0,
         log_level: str = "warning",
         access_log: bool = False,
-        keep_alive_seconds: int = 5,
+        keep_alive_seconds: int = 75,
     ) -> None:
         # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
         # without it every request on a kept-alive connection waits ~40 ms for delayed ACKs.
@@ -72,8 +72,9 @@ class ThreadedServer:
             http="httptools",
             loop="asyncio",
             timeout_graceful_shutdown=5,
-            # uvicorn's default 5 s; a client that reuses a connection just as the server closes
-            # it sees a ConnectionError, so servers that clients poll slowly may keep it longer.
+            # Not uvicorn's 5 s: a client that reuses a pooled connection just as the server
+            # closes it sees a ConnectionError (a GeoCatalog check failed a schemathesis case so,
+            # under load). The services the emulators stand for keep idle connections minutes.
             timeout_keep_alive=keep_alive_seconds,
         )
         self._server = uvicorn.Server(config)
